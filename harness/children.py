@@ -1,0 +1,94 @@
+"""Child targets: module-level functions, importable under spawn and forkserver.
+
+Each target takes plain, picklable arguments (paths, numbers, strings), reports what it saw
+through :mod:`harness.mailbox`, and does nothing else: the behaviour under test is the
+implementation's, not the target's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from harness import limits, mailbox
+
+#: Exit behaviours a target can end with (see :func:`end_as`).
+EXIT_KINDS = ("return", "raise", "sys.exit", "sys.exit()", "os._exit")
+
+
+def current_process_of(backend_name: str) -> Any:
+    """The implementation's own ``current_process()``, as seen from inside a child."""
+    from harness.backends import resolve
+
+    context = resolve(backend_name).context
+    getter = getattr(context, "current_process", None)
+    if getter is None:
+        import multiprocessing
+
+        getter = multiprocessing.current_process
+    return getter()
+
+
+def noop() -> None:
+    """Do nothing and return."""
+
+
+def sleep_for(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def report_grandchild_name(path: str, backend_name: str) -> None:
+    """Create (not start) a process of the same implementation; post its default name."""
+    from harness.backends import resolve
+
+    grandchild = resolve(backend_name).Process(target=noop)
+    mailbox.post(path, {"own_name": current_process_of(backend_name).name,
+                        "grandchild_name": grandchild.name})
+
+
+def hold(started_path: str, release_path: str, backend_name: str) -> None:
+    """Post our pid and name as seen from inside, then wait (bounded) for the go-ahead."""
+    mailbox.post(started_path, {"pid": os.getpid(),
+                                "name": current_process_of(backend_name).name})
+    mailbox.hold_until(release_path)
+
+
+def sleep_long(started_path: str) -> None:
+    """Post that we run, then sleep for a long (but bounded) time."""
+    mailbox.post(started_path, os.getpid())
+    time.sleep(limits.LONG_SLEEP)
+
+
+def end_as(ran_path: str, parent_pid: int, kind: str, value: Any) -> Any:
+    """Post that the target ran, then end in the way ``kind`` names.
+
+    ``return`` returns ``value``; ``raise`` raises an uncaught exception; ``sys.exit`` calls
+    ``sys.exit(value)``; ``sys.exit()`` calls it with no argument; ``os._exit`` calls
+    ``os._exit(value)``, unless this "child" shares the parent's pid (a thread in disguise),
+    where it would end the test runner: then it raises ``SystemExit(value)`` instead.
+    """
+    mailbox.post(ran_path, os.getpid())
+    in_own_process = os.getpid() != parent_pid
+    if kind == "return":
+        return value
+    if kind == "raise":
+        _quiet_stderr(in_own_process)  # keep the expected traceback out of the log
+        raise RuntimeError(f"procspec: uncaught exception on purpose ({value!r})")
+    if kind == "sys.exit":
+        if isinstance(value, str):
+            _quiet_stderr(in_own_process)  # sys.exit(text) prints the text
+        sys.exit(value)
+    if kind == "sys.exit()":
+        sys.exit()
+    if kind == "os._exit":
+        if not in_own_process:
+            raise SystemExit(value)
+        os._exit(value)
+    raise ValueError(f"unknown exit kind {kind!r}")
+
+
+def _quiet_stderr(in_own_process: bool) -> None:
+    if in_own_process:  # never touch the parent's stderr from a thread in disguise
+        sys.stderr = open(os.devnull, "w")

@@ -1,0 +1,77 @@
+"""Reports from a child to its parent through files.
+
+Files work with every implementation of the Process API (a pipe or queue of one library
+cannot always be passed to the child of another), under every start method, and even when
+the "child" is a thread in disguise. A child posts a picklable value to a path it was
+given; the write is atomic (write, then rename), so the parent sees all of it or nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Optional, Type
+
+from harness import limits
+
+
+
+def post(path: str, value: Any) -> None:
+    """Child side: publish ``value`` at ``path`` atomically."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump(value, fh)
+    os.replace(tmp, path)
+
+
+def read(path: str, default: Any = None) -> Any:
+    """Parent side: the value posted at ``path``, or ``default`` when nothing was posted."""
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except FileNotFoundError:
+        return default
+
+
+def wait_for(path: str, timeout: float) -> bool:
+    """Parent side: wait (bounded) until something is posted at ``path``."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(limits.POLL_INTERVAL)
+    return True
+
+
+def hold_until(path: str, limit: float = limits.HOLD_LIMIT) -> bool:
+    """Child side: block until ``path`` exists (the parent's go-ahead), at most ``limit`` s."""
+    return wait_for(path, limit)
+
+
+class Mailbox:
+    """A private directory of report slots; removed when the scenario ends."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="procspec-"))
+
+    def slot(self, name: str) -> str:
+        return str(self.root / name)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "Mailbox":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()

@@ -1,0 +1,288 @@
+"""procspec's pytest plugin: implementation options, claim bookkeeping, leak guard, table.
+
+Loaded by the repository's ``conftest.py`` (``pytest_plugins``); usable elsewhere with
+``-p harness.pytest_plugin``.
+
+- ``--backend NAME`` (repeatable): the implementations under test (harness.backends); by
+  default every standard-library start method the platform offers. A test that takes the
+  ``backend`` fixture runs once per backend, and the backend shows in its id (``[spawn]``).
+- ``--claim ID`` (repeatable): run only the tests bound to these claims.
+- ``--results-json PATH``: write every test's outcome with its claims and subject.
+- Every test outside ``tests/meta`` must carry ``@pytest.mark.claim(...)`` naming claims
+  that exist in ``specs/``; anything else is a usage error at collection.
+- After each test, no child process of the test process may remain (the forkserver and
+  resource tracker, which the standard library keeps on purpose, excepted); leftovers are
+  killed and the test errors.
+- At the end, a claim x subject table of outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import psutil
+import pytest
+
+from harness import backends
+from harness.claims import load_claims
+
+#: Command-line fragments of the helper processes the implementations keep on purpose.
+_HELPER_PROCESS_MARKS = ("forkserver", "resource_tracker", "semaphore_tracker")
+
+#: Fixture parameters whose value names the thing under test (the table's columns).
+SUBJECT_PARAMS = ("backend_name", "echo_server_name")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("procspec")
+    group.addoption("--backend", action="append", default=[], metavar="NAME",
+                    help="implementation under test: fork | spawn | forkserver | "
+                         "module[:attr] | control:NAME (repeatable; default: every "
+                         "start method of this platform)")
+    group.addoption("--claim", action="append", default=[], metavar="ID",
+                    help="run only the tests bound to this claim ID (repeatable)")
+    group.addoption("--results-json", default=None, metavar="PATH",
+                    help="write each test's outcome, claims and subject as JSON")
+    group.addoption("--no-leak-check", action="store_true", default=False,
+                    help="do not fail tests that leave child processes behind")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the xdist controller or a plain run
+        config.pluginmanager.register(ClaimRecorder(config), "procspec-recorder")
+
+
+# --- parametrization -------------------------------------------------------------------
+
+def backend_names(config: pytest.Config) -> list[str]:
+    return list(config.getoption("--backend")) or backends.default_backend_names()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames:
+        names = backend_names(metafunc.config)
+        metafunc.parametrize("backend_name", names, ids=names)
+
+
+@pytest.fixture
+def backend(backend_name: str) -> backends.Backend:
+    """The implementation under test (one per ``--backend``)."""
+    return backends.resolve(backend_name)
+
+
+# --- claims ----------------------------------------------------------------------------
+
+def item_claims(item: pytest.Item) -> list[str]:
+    return [cid for mark in item.iter_markers("claim") for cid in mark.args]
+
+
+def _subject(item: pytest.Item) -> str:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for key in SUBJECT_PARAMS:
+        if key in params:
+            return str(params[key])
+    return "-"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    known = load_claims()
+    problems = []
+    for item in items:
+        ids = item_claims(item)
+        if not ids and item.get_closest_marker("meta") is None:
+            problems.append(f"{item.nodeid}: no @pytest.mark.claim(...) and not meta")
+        problems += [f"{item.nodeid}: claim {cid} is not in specs/"
+                     for cid in ids if cid not in known]
+        item.user_properties.append(("claims", ids))
+        item.user_properties.append(("subject", _subject(item)))
+    if problems:
+        raise pytest.UsageError("claim bookkeeping:\n  " + "\n  ".join(problems))
+    wanted = set(config.getoption("--claim"))
+    if wanted:
+        unknown = wanted - set(known)
+        if unknown:
+            raise pytest.UsageError(f"--claim: unknown claim(s) {sorted(unknown)}")
+        selected = [i for i in items if wanted & set(item_claims(i))]
+        config.hook.pytest_deselected(items=[i for i in items if i not in selected])
+        items[:] = selected
+
+
+# --- leak guard ------------------------------------------------------------------------
+
+def _is_helper(proc: psutil.Process) -> bool:
+    try:
+        cmdline = " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return any(mark in cmdline for mark in _HELPER_PROCESS_MARKS)
+
+
+def _descendants() -> dict[int, psutil.Process]:
+    try:
+        return {p.pid: p for p in psutil.Process().children(recursive=True)}
+    except psutil.Error:
+        return {}
+
+
+def _leftovers(before: set[int], grace: float) -> list[psutil.Process]:
+    """New descendants still there (running, or zombies nobody reaped) after ``grace``."""
+    deadline = time.monotonic() + grace
+    while True:
+        left = [p for pid, p in _descendants().items()
+                if pid not in before and not _is_helper(p)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
+
+
+def _describe(proc: psutil.Process) -> str:
+    try:
+        return f"pid {proc.pid} ({proc.status()}): {' '.join(proc.cmdline())[:120]}"
+    except psutil.Error:
+        return f"pid {proc.pid}"
+
+
+def _kill_and_reap(procs: list[psutil.Process]) -> None:
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=5)  # also reaps those that are our own children
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_children(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a child process behind, running or unreaped (kill it first)."""
+    if request.config.getoption("--no-leak-check"):
+        yield
+        return
+    before = set(_descendants())
+    yield
+    leaked = _leftovers(before, grace=2.0)
+    if leaked:
+        described = [_describe(p) for p in leaked]
+        _kill_and_reap(leaked)
+        pytest.fail("child processes left behind by this test (now killed):\n  "
+                    + "\n  ".join(described), pytrace=False)
+
+
+# --- outcomes --------------------------------------------------------------------------
+
+class _Results:
+    def __init__(self) -> None:
+        self.tests: dict[str, dict[str, Any]] = {}
+
+    def add(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        entry = self.tests.setdefault(report.nodeid, {
+            "nodeid": report.nodeid, "claims": list(props.get("claims", [])),
+            "subject": props.get("subject", "-"), "outcome": "passed", "duration": 0.0,
+            "message": ""})
+        entry["duration"] += report.duration
+        outcome = _outcome(report)
+        if _RANK[outcome] > _RANK[entry["outcome"]]:
+            entry["outcome"] = outcome
+            if report.failed:
+                entry["message"] = str(report.longrepr)[-4000:]
+
+
+_RANK = {"passed": 0, "skipped": 1, "xfailed": 2, "xpassed": 3, "failed": 4, "error": 5}
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    if report.skipped:
+        return "skipped"
+    return "passed"
+
+
+class ClaimRecorder:
+    """Collects every test's outcome (also from xdist workers) by claim and subject."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results = _Results()
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.results.add(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tests = [t for t in self.results.tests.values() if t["claims"]]
+        if tests:
+            terminalreporter.section("procspec: claim x implementation")
+            terminalreporter.write_line(format_table(claim_table(tests)))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        path = self.config.getoption("--results-json")
+        if not path:
+            return
+        payload = {"run": run_info(self.config, self.started), "exitstatus": int(exitstatus),
+                   "tests": sorted(self.results.tests.values(), key=lambda t: t["nodeid"])}
+        Path(path).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+
+
+def claim_table(tests: list[dict[str, Any]]) -> list[list[str]]:
+    """Rows: claim, then one cell per subject: ``pass`` / ``FAIL n/m`` / ``skip`` / ``-``."""
+    cells: dict[tuple[str, str], list[str]] = defaultdict(list)
+    subjects: list[str] = []
+    for test in tests:
+        if test["subject"] not in subjects:
+            subjects.append(test["subject"])
+        for cid in test["claims"]:
+            cells[(cid, test["subject"])].append(test["outcome"])
+    rows = [["claim", *subjects]]
+    for cid in sorted({cid for cid, _ in cells}):
+        row = [cid]
+        for subject in subjects:
+            outcomes = cells.get((cid, subject), [])
+            bad = sum(o in ("failed", "error", "xpassed") for o in outcomes)
+            if not outcomes:
+                row.append("-")
+            elif bad:
+                row.append(f"FAIL {bad}/{len(outcomes)}")
+            elif all(o == "skipped" for o in outcomes):
+                row.append("skip")
+            elif any(o == "xfailed" for o in outcomes):
+                row.append("xfail")
+            else:
+                row.append("pass")
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+                     for row in rows)
+
+
+def run_info(config: pytest.Config, started: str) -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "backends": backend_names(config),
+        "hypothesis_profile": _hypothesis_profile(),
+        "started": started,
+    }
+
+
+def _hypothesis_profile() -> Optional[str]:
+    try:
+        from hypothesis import settings
+
+        return str(settings._current_profile)  # type: ignore[attr-defined]
+    except Exception:
+        return None

@@ -1,0 +1,85 @@
+"""Starting, observing and always reaping a process under test, with every wait bounded.
+
+The implementation under test may be broken (that is what the negative controls are), so
+nothing here trusts it: each call is guarded, each wait has a timeout, and
+:func:`supervised` stops and reaps the process whatever happened in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional, Union
+
+from harness import limits
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception a call raised, reduced to plain data."""
+
+    type_name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.type_name}({self.message!r})"
+
+
+Observed = Union[Any, Raised]
+
+
+def attempt(call: Callable[[], Any]) -> Observed:
+    """Call, returning the result or the exception it raised as a :class:`Raised`."""
+    try:
+        return call()
+    except Exception as exc:  # the record keeps it; the test judges it
+        return Raised(type(exc).__name__, str(exc))
+
+
+def is_alive(proc: Any) -> Observed:
+    return attempt(proc.is_alive)
+
+
+def timed_join(proc: Any, timeout: Optional[float]) -> tuple[float, float, Observed]:
+    """Call ``proc.join(timeout)``; return (monotonic before, monotonic after, result)."""
+    before = time.monotonic()
+    result = attempt(lambda: proc.join(timeout))
+    return before, time.monotonic(), result
+
+
+def stop_and_reap(proc: Any, grace: float = limits.SIGNAL_GRACE) -> bool:
+    """Make sure ``proc`` is over: join briefly, else kill (or terminate), then join.
+
+    Returns True when the process is known to be gone. Never raises.
+    """
+    attempt(lambda: proc.join(0))
+    if is_alive(proc) is not True:
+        return True
+    for stop in ("kill", "terminate"):
+        method = getattr(proc, stop, None)
+        if callable(method):
+            attempt(method)
+            attempt(lambda: proc.join(grace))
+            if _poll_until_dead(proc, grace):
+                return True
+    return False
+
+
+def _poll_until_dead(proc: Any, timeout: float) -> bool:
+    # is_alive() also reaps; a join() that ignores its timeout must not fool the cleanup.
+    deadline = time.monotonic() + timeout
+    while is_alive(proc) is True:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(limits.POLL_INTERVAL)
+    return True
+
+
+@contextlib.contextmanager
+def supervised(proc: Any) -> Iterator[Any]:
+    """Yield ``proc``; on the way out, stop and reap it (also when the body raised)."""
+    try:
+        yield proc
+    finally:
+        stop_and_reap(proc)

@@ -12,8 +12,9 @@ from __future__ import annotations
 #: the time its work needs.
 JOIN_GRACE = 15.0
 
-#: After terminate()/kill() a child must be gone within this many seconds.
-SIGNAL_GRACE = 10.0
+#: After terminate()/kill() a child must be gone within this many seconds (measured: a
+#: few ms; the bound only separates "stopped" from "not stopped").
+SIGNAL_GRACE = 5.0
 
 #: A started child must show a sign of life (a report) within this many seconds.
 START_GRACE = 15.0

@@ -56,13 +56,11 @@ def stop_and_reap(proc: Any, grace: float = limits.SIGNAL_GRACE) -> bool:
     attempt(lambda: proc.join(0))
     if is_alive(proc) is not True:
         return True
-    for stop in ("kill", "terminate"):
-        method = getattr(proc, stop, None)
-        if callable(method):
-            attempt(method)
-            attempt(lambda: proc.join(grace))
-            if _poll_until_dead(proc, grace):
-                return True
+    method = getattr(proc, "kill", None) or getattr(proc, "terminate", None)
+    if callable(method):
+        attempt(method)
+        attempt(lambda: proc.join(grace))
+        return _poll_until_dead(proc, grace)
     return False
 
 

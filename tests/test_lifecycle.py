@@ -25,21 +25,23 @@ def test_unstarted_process_has_no_pid_no_exitcode_and_is_not_alive(backend):
         f"pid {state.pid!r}, exitcode {state.exitcode!r}, is_alive() {state.alive!r}")
 
 
-@pytest.mark.claim("LIFE-002", "LIFE-003")
-def test_join_before_start_and_second_start_are_refused(backend):
-    misuse = lifecycle.observe_misuse(backend)
-    assert isinstance(misuse.join_before_start, Raised) and \
-        misuse.join_before_start.type_name == "AssertionError", violation(
-            "LIFE-002", "join() before start() raises AssertionError",
-            f"join() gave {misuse.join_before_start!r}")
-    assert isinstance(misuse.second_start, Raised) and \
-        misuse.second_start.type_name == "AssertionError", violation(
-            "LIFE-003", "a second start() raises AssertionError",
-            f"second start() gave {misuse.second_start!r}")
+@pytest.mark.claim("LIFE-002")
+def test_join_before_start_is_refused_with_an_assertion_error(backend):
+    refused = lifecycle.observe_misuse(backend).join_before_start
+    assert isinstance(refused, Raised) and refused.type_name == "AssertionError", violation(
+        "LIFE-002", "join() before start() raises AssertionError", f"join() gave {refused!r}")
 
 
-@pytest.mark.claim("LIFE-004", "LIFE-005", "LIFE-009", "LIFE-019")
-def test_started_child_has_its_own_pid_is_alive_until_joined_and_keeps_its_pid(backend):
+@pytest.mark.claim("LIFE-003")
+def test_a_second_start_is_refused_with_an_assertion_error(backend):
+    refused = lifecycle.observe_misuse(backend).second_start
+    assert isinstance(refused, Raised) and refused.type_name == "AssertionError", violation(
+        "LIFE-003", "a second start() raises AssertionError",
+        f"second start() gave {refused!r}")
+
+
+@pytest.mark.claim("LIFE-004")
+def test_after_start_pid_is_the_childs_own_process_id(backend):
     run = lifecycle.run_and_join(backend)
     assert run.reported is not None, violation(
         "LIFE-004", "the child runs and reports its os.getpid()", "no report from the child")
@@ -47,14 +49,31 @@ def test_started_child_has_its_own_pid_is_alive_until_joined_and_keeps_its_pid(b
     assert isinstance(pid, int) and pid != run.parent_pid and pid == run.reported["pid"], \
         violation("LIFE-004", "pid an int, not the parent's, equal to the child's getpid()",
                   f"pid {pid!r}", parent_pid=run.parent_pid, child_getpid=run.reported["pid"])
-    assert run.alive_while_running is True, violation(
-        "LIFE-005", "is_alive() True while the child runs", run.alive_while_running)
+
+
+@pytest.mark.claim("LIFE-005")
+def test_is_alive_while_the_child_runs(backend):
+    run = lifecycle.run_and_join(backend)
+    assert run.reported is not None and run.alive_while_running is True, violation(
+        "LIFE-005", "is_alive() True while the child runs (it has reported and waits)",
+        f"is_alive() {run.alive_while_running!r}", child_reported=run.reported is not None)
+
+
+@pytest.mark.claim("LIFE-009")
+def test_after_join_is_alive_is_false(backend):
+    run = lifecycle.run_and_join(backend)
     assert run.alive_after_join is False, violation(
         "LIFE-009", "is_alive() False after join() returned", run.alive_after_join)
-    assert run.pid_after_join == pid and run.name_after_join == run.name_before_start, \
-        violation("LIFE-019", "pid and name unchanged after join()",
-                  f"pid {run.pid_after_join!r}, name {run.name_after_join!r}",
-                  pid_after_start=pid, name_before_start=run.name_before_start)
+
+
+@pytest.mark.claim("LIFE-019")
+def test_pid_and_name_are_unchanged_after_join(backend):
+    run = lifecycle.run_and_join(backend)
+    assert run.pid_after_join == run.pid_after_start and \
+        run.name_after_join == run.name_before_start, violation(
+            "LIFE-019", "pid and name unchanged after join()",
+            f"pid {run.pid_after_join!r}, name {run.name_after_join!r}",
+            pid_after_start=run.pid_after_start, name_before_start=run.name_before_start)
 
 
 @pytest.mark.claim("LIFE-006")

@@ -16,13 +16,25 @@ from typing import Any, Optional
 
 @dataclass(frozen=True)
 class Control:
-    """A broken backend: what is wrong with it, and which claims must fail on it."""
+    """A broken implementation: what is wrong with it, and which claims must fail on it.
+
+    Either a backend (``context``: an object with a broken ``Process``) or an echo server
+    (``server_command``: a command template with ``{host}`` and ``{port}``).
+    """
 
     name: str
     defect: str
-    context: Any
-    start_method: Optional[str]
     breaks: frozenset[str]
+    context: Any = None
+    start_method: Optional[str] = None
+    server_command: Optional[str] = None
+
+    @property
+    def pytest_args(self) -> tuple[str, ...]:
+        """The options that point procspec's suite at this control."""
+        if self.server_command is not None:
+            return ("--echo-server", self.server_command)
+        return ("--backend", f"control:{self.name}")
 
 
 def all_controls() -> dict[str, Control]:
@@ -39,9 +51,10 @@ def all_controls() -> dict[str, Control]:
 
 
 def get_control(name: str) -> Control:
-    controls = all_controls()
+    """A backend control by name (server controls are run through --echo-server)."""
+    controls = {n: c for n, c in all_controls().items() if c.context is not None}
     try:
         return controls[name]
     except KeyError:
-        raise ValueError(
-            f"no control named {name!r}; known: {', '.join(sorted(controls))}") from None
+        raise ValueError(f"no backend control named {name!r}; known: "
+                         f"{', '.join(sorted(controls))}") from None

@@ -221,8 +221,9 @@ class ThreadProcess:
 
 
 def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
-    return Control(name=name, defect=defect, context=ControlContext(process_class, _BASE),
-                   start_method=_BASE.get_start_method(), breaks=frozenset(breaks))
+    return Control(name=name, defect=defect, breaks=frozenset(breaks),
+                   context=ControlContext(process_class, _BASE),
+                   start_method=_BASE.get_start_method())
 
 
 CONTROLS = [

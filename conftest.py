@@ -25,7 +25,7 @@ import os
 
 from hypothesis import HealthCheck, Phase, settings
 
-pytest_plugins = ["harness.pytest_plugin"]
+pytest_plugins = ["harness.pytest_plugin", "pytester"]
 
 _COMMON = dict(
     deadline=None,

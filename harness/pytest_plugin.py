@@ -31,6 +31,8 @@ import pytest
 
 from harness import backends
 from harness.claims import load_claims
+from harness.expectations import mark_expected_failures
+from harness.results import extra_run_info, figures_of
 
 #: Command-line fragments of the helper processes the implementations keep on purpose.
 _HELPER_PROCESS_MARKS = ("forkserver", "resource_tracker", "semaphore_tracker")
@@ -111,6 +113,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         selected = [i for i in items if wanted & set(item_claims(i))]
         config.hook.pytest_deselected(items=[i for i in items if i not in selected])
         items[:] = selected
+    mark_expected_failures(items)  # known deviations (specs/expectations/) -> strict xfail
 
 
 # --- leak guard ------------------------------------------------------------------------
@@ -184,7 +187,9 @@ class _Results:
         entry = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "claims": list(props.get("claims", [])),
             "subject": props.get("subject", "-"), "outcome": "passed", "duration": 0.0,
-            "message": ""})
+            "message": "", "expected_failure": props.get("expected_failure"),
+            "figures": {}})
+        entry["figures"].update(figures_of(report.user_properties))
         entry["duration"] += report.duration
         outcome = _outcome(report)
         if _RANK[outcome] > _RANK[entry["outcome"]]:
@@ -199,6 +204,8 @@ _RANK = {"passed": 0, "skipped": 1, "xfailed": 2, "xpassed": 3, "failed": 4, "er
 def _outcome(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return "xfailed" if report.skipped else "xpassed"
+    if report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
+        return "xpassed"  # an expected failure passed: the deviation is gone (red)
     if report.failed:
         return "failed" if report.when == "call" else "error"
     if report.skipped:
@@ -276,6 +283,7 @@ def run_info(config: pytest.Config, started: str) -> dict[str, Any]:
         "backends": backend_names(config),
         "hypothesis_profile": _hypothesis_profile(),
         "started": started,
+        **extra_run_info(backend_names(config)),
     }
 
 

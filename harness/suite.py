@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
+import psutil
+
 from harness.claims import REPO_ROOT, TESTS_DIR
+
+#: Environment variable that marks every process of one suite run (to find leftovers).
+RUN_TAG = "PROCSPEC_RUN_TAG"
 
 #: Outcomes that count as "the claim does not hold here".
 FAILING = frozenset({"failed", "error", "xpassed"})
@@ -32,28 +39,55 @@ class SuiteRun:
     outcomes: dict[str, list[str]]
     """claim ID -> the outcome of every test bound to it that ran."""
     output: str
+    leftovers: list[str] = field(default_factory=list)
+    """Processes the run left behind (found after it ended, then killed)."""
 
     def broken_claims(self) -> set[str]:
         return {cid for cid, outs in self.outcomes.items() if FAILING & set(outs)}
 
 
 def run_suite(options: Sequence[str], claims: Iterable[str] = (),
-              profile: str = "controls", timeout: Optional[float] = 900) -> SuiteRun:
+              profile: str = "controls", timeout: Optional[float] = 900,
+              per_test_timeout: float = 30) -> SuiteRun:
     """Run the suite (without ``tests/meta``) with ``options``, limited to ``claims``."""
     with tempfile.TemporaryDirectory(prefix="procspec-suite-") as tmp:
         results = os.path.join(tmp, "results.json")
         args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-q", "-n", "0",
-                "-p", "no:randomly", f"--hypothesis-profile={profile}",
-                "--results-json", results, *options]
+                f"--hypothesis-profile={profile}",
+                f"--timeout={per_test_timeout}", "--results-json", results, *options]
         for cid in claims:
             args += ["--claim", cid]
+        tag = uuid.uuid4().hex
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        proc = subprocess.run(pytest_command(args), cwd=REPO_ROOT, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        env[RUN_TAG] = tag
+        # Own session, so that a run that overstays is ended with everything it started.
+        proc = subprocess.Popen(pytest_command(args), cwd=REPO_ROOT, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            err += f"\nprocspec: suite run killed after {timeout} s"
         outcomes: dict[str, list[str]] = defaultdict(list)
         if os.path.exists(results):
             with open(results, encoding="utf-8") as fh:
                 for test in json.load(fh)["tests"]:
                     for cid in test["claims"]:
                         outcomes[cid].append(test["outcome"])
-        return SuiteRun(proc.returncode, dict(outcomes), proc.stdout[-6000:] + proc.stderr[-3000:])
+        return SuiteRun(proc.returncode, dict(outcomes), out[-6000:] + err[-3000:],
+                        leftovers=_kill_tagged(tag))
+
+
+def _kill_tagged(tag: str) -> list[str]:
+    """Processes of a finished run still alive (found by the run's tag); killed."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if proc.environ().get(RUN_TAG) == tag and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"pid {proc.pid}: {' '.join(proc.info['cmdline'] or [])[:100]}")
+                proc.kill()
+        except psutil.Error:
+            continue
+    return found

@@ -49,23 +49,21 @@ def timed_join(proc: Any, timeout: Optional[float]) -> tuple[float, float, Obser
 
 
 def stop_and_reap(proc: Any, grace: float = limits.SIGNAL_GRACE) -> bool:
-    """Make sure ``proc`` is over: join briefly, else kill (or terminate), then join.
+    """Make sure ``proc`` is over: if it is still alive, kill (or terminate) it and wait.
 
-    Returns True when the process is known to be gone. Never raises.
+    Returns True when the process is known to be gone. Never raises, and never calls
+    ``join()``: a broken ``join()`` may ignore its timeout (``is_alive()`` reaps too).
     """
-    attempt(lambda: proc.join(0))
     if is_alive(proc) is not True:
         return True
     method = getattr(proc, "kill", None) or getattr(proc, "terminate", None)
     if callable(method):
         attempt(method)
-        attempt(lambda: proc.join(grace))
         return _poll_until_dead(proc, grace)
     return False
 
 
 def _poll_until_dead(proc: Any, timeout: float) -> bool:
-    # is_alive() also reaps; a join() that ignores its timeout must not fool the cleanup.
     deadline = time.monotonic() + timeout
     while is_alive(proc) is True:
         if time.monotonic() >= deadline:

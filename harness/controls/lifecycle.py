@@ -7,6 +7,7 @@ that defect and, as far as possible, only those.
 from __future__ import annotations
 
 import os
+import time
 import threading
 import itertools
 from typing import Any, Callable, Optional
@@ -150,6 +151,14 @@ class JoinIgnoresTimeout(_Real):
         super().join(0 if timeout is not None else None)
 
 
+class JoinHangs(_Real):
+    """join() never returns, whatever its timeout: a hung implementation."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        while True:
+            time.sleep(1)
+
+
 class DaemonByDefault(_Real):
     """Children are daemons unless told otherwise: the interpreter kills them at exit."""
 
@@ -257,6 +266,8 @@ CONTROLS = [
              NoMisuseErrors, {"LIFE-002", "LIFE-003"}),
     _control("join-timeout-ignored", "join(timeout) returns at once", JoinIgnoresTimeout,
              {"LIFE-018"}),
+    _control("join-hangs", "join() never returns (the run must not hang)", JoinHangs,
+             {"LIFE-009"}),
     _control("daemon-by-default", "children are daemons unless told otherwise",
              DaemonByDefault, {"LIFE-020"}),
     _control("thread", "a thread dressed up as a process", ThreadProcess,

@@ -7,11 +7,13 @@ fail. The real backends passing the same tests is the rest of the suite's job.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from harness.claims import load_claims
 from harness.controls import all_controls
-from harness.suite import run_suite
+from harness.suite import FAILING, run_suite
 
 pytestmark = [pytest.mark.meta, pytest.mark.slow]
 
@@ -26,6 +28,7 @@ def test_control_is_caught_by_the_claims_it_breaks(name):
     assert not missed, (
         f"control {name!r} ({control.defect}) should break {sorted(control.breaks)}, "
         f"but these held: {missed}\noutcomes: {run.outcomes}\n{run.output}")
+    assert not run.leftovers, f"control {name!r}: the run left processes: {run.leftovers}"
 
 
 def test_every_claim_is_broken_by_some_control():
@@ -38,3 +41,15 @@ def test_every_control_names_real_claims():
     known = set(load_claims())
     unknown = {n: sorted(c.breaks - known) for n, c in CONTROLS.items() if c.breaks - known}
     assert not unknown, f"controls naming claims that are not in specs/: {unknown}"
+
+
+def test_a_hung_implementation_fails_its_test_instead_of_hanging_the_run():
+    started = time.monotonic()
+    run = run_suite(CONTROLS["join-hangs"].pytest_args, claims=["LIFE-009"],
+                    per_test_timeout=5, timeout=120)
+    elapsed = time.monotonic() - started
+    assert run.outcomes.get("LIFE-009") and set(run.outcomes["LIFE-009"]) <= FAILING, \
+        run.output
+    assert "Timeout" in run.output, run.output
+    assert elapsed < 60, f"the hung run took {elapsed:.1f} s despite a 5 s per-test timeout"
+    assert not run.leftovers, f"the hung run left processes: {run.leftovers}"

@@ -1,0 +1,123 @@
+"""Broken backends for the isolation claims (specs/isolation.md).
+
+Ways a parent could end up seeing its child's writes (or a child its parent's), and ways a
+backend could misstate what its children start from. Each is the real implementation with
+one defect (the thread in disguise is reused from the lifecycle controls).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Optional
+
+from harness import isolation_state, mailbox
+from harness.controls import Control
+from harness.controls._base import ControlContext, base_context
+from harness.controls.lifecycle import ThreadProcess
+
+_FORK = base_context("fork")
+_SPAWN = base_context("spawn")
+_Fork: Any = _FORK.Process
+_Spawn: Any = _SPAWN.Process
+
+ALL_WRITES = {"ISO-001", "ISO-002", "ISO-003", "ISO-004"}
+
+
+class JoinCopiesStateBack(_Fork):
+    """The child posts its module state when its target ends; join() copies it into the
+    parent (a naive "keep the globals in sync" implementation)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fd, self._sync_path = tempfile.mkstemp(prefix="procspec-sync-")
+        os.close(fd)
+        os.remove(self._sync_path)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            mailbox.post(self._sync_path, isolation_state.view())
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(timeout)
+        synced = mailbox.read(self._sync_path)
+        if synced is not None:
+            os.remove(self._sync_path)
+            isolation_state.restore(synced)
+
+
+class TargetAlsoInParent(_Fork):
+    """join() runs the target once more, in the parent (as if "to collect its result")."""
+
+    _ran_in_parent = False
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(timeout)
+        if self.exitcode is not None and not self._ran_in_parent:
+            self._ran_in_parent = True
+            try:
+                self.run()
+            except BaseException:  # the parent's run is a defect, not the test's business
+                pass
+
+
+class StartsOnJoin(_Fork):
+    """start() only records the wish; the child is forked at the first join() or
+    is_alive(), from the parent's state at that moment."""
+
+    _deferred = False
+
+    def start(self) -> None:
+        self._deferred = True
+
+    def _really_start(self) -> None:
+        if self._deferred:
+            self._deferred = False
+            super().start()
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        self._really_start()
+        super().join(timeout)
+
+    def is_alive(self) -> bool:
+        self._really_start()
+        return super().is_alive()
+
+
+class ArgumentsViaJson(_Fork):
+    """Arguments travel as JSON (anything JSON lacks becomes its repr): tuples arrive as
+    lists, bytes and sets as strings, int dict keys as str."""
+
+    def __init__(self, group: None = None, target: Any = None, name: Optional[str] = None,
+                 args: tuple = (), kwargs: Optional[dict] = None, **more: Any) -> None:
+        args = tuple(json.loads(json.dumps(list(args), default=repr)))
+        kwargs = json.loads(json.dumps(dict(kwargs or {}), default=repr))
+        super().__init__(group, target, name, args, kwargs, **more)
+
+
+def _control(name: str, defect: str, process_class: Any, base: Any, breaks: set[str],
+             declared: Optional[str] = None) -> Control:
+    return Control(name=name, defect=defect, breaks=frozenset(breaks),
+                   context=ControlContext(process_class, base),
+                   start_method=declared or base.get_start_method())
+
+
+CONTROLS = [
+    _control("iso-thread", "a thread dressed up as a process: one memory for both",
+             ThreadProcess, _FORK, ALL_WRITES | {"ISO-005", "ISO-009"}),
+    _control("join-copies-state-back", "join() copies the child's module state into the "
+             "parent", JoinCopiesStateBack, _FORK, ALL_WRITES),
+    _control("target-also-in-parent", "join() runs the target again in the parent",
+             TargetAlsoInParent, _FORK, ALL_WRITES | {"ISO-005"}),
+    _control("starts-on-join", "start() defers the fork to the first join()/is_alive()",
+             StartsOnJoin, _FORK, {"ISO-009"}),
+    _control("arguments-via-json", "arguments are passed as JSON", ArgumentsViaJson, _FORK,
+             {"ISO-006"}),
+    _control("says-spawn-but-forks", "declares start method spawn, but forks", _Fork, _FORK,
+             {"ISO-008"}, declared="spawn"),
+    _control("says-fork-but-spawns", "declares start method fork, but spawns", _Spawn, _SPAWN,
+             {"ISO-007"}, declared="fork"),
+]

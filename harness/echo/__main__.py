@@ -1,0 +1,39 @@
+"""``python -m harness.echo serve [--host H] [--port N] [--backend NAME]``: procspec's server.
+
+Binds loopback by default; ``--port 0`` (the default) lets the OS choose, and the server
+prints ``listening HOST PORT`` once it accepts connections. ``--backend`` is any backend
+name (harness.backends): ``fork``, ``spawn``, ``forkserver``, ``billiard``, ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from harness.echo import LOOPBACK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.echo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run procspec's one-process-per-connection server")
+    serve.add_argument("--host", default=LOOPBACK)
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--backend", default="fork",
+                       help="the implementation that starts each handler (default fork)")
+    args = parser.parse_args(argv)
+    from harness.echo.server import serve as run
+
+    try:
+        run(args.host, args.port, args.backend)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+# The guard matters: spawn and forkserver children re-import this module as __mp_main__,
+# and must not create a second listening socket (measured: they die with EADDRINUSE).
+if __name__ == "__main__":
+    sys.exit(main())

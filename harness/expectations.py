@@ -1,0 +1,210 @@
+"""Known deviations as data: per-implementation expectation files (specs/expectations/).
+
+As in web-platform-tests' metadata, an implementation that differs from a claim is not
+skipped: the test still runs, and the expectation file says it is *expected to fail*, with
+the reason. The plugin turns a matching test into a strict ``xfail``: the run stays green
+while the implementation fails as recorded, turns red when it unexpectedly passes (the
+deviation is gone: update the data), and turns red on any failure nobody recorded.
+
+One JSON file per implementation, named after it (``billiard.json``; the standard library
+is ``multiprocessing.json``)::
+
+    {
+      "implementation": "billiard",
+      "expectations": [
+        {"claim": "LIFE-013",
+         "reason": "billiard's bootstrap maps a SystemExit without args to 1",
+         "version": "4.3.*",            # optional: fnmatch on the implementation's version
+         "start_methods": ["forkserver"],  # optional: only under these start methods
+         "python": ["3.12", "3.13"],    # optional: Python version prefixes
+         "test": "test_kill_*",         # optional: fnmatch on the test function's name
+         "intermittent": false}         # optional: true = may pass or fail (non-strict)
+      ]
+    }
+
+An implementation is named by the module part of a backend name (``billiard`` for
+``billiard:get_context('fork')``); the standard start methods belong to
+``multiprocessing``; negative controls (``control:NAME``) never have expectations.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import platform
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from harness.backends import CONTROL_PREFIX, STDLIB_METHODS, resolve
+from harness.claims import SPECS_DIR
+
+EXPECTATIONS_DIR = SPECS_DIR / "expectations"
+
+_KEYS = {"claim", "reason", "version", "start_methods", "python", "test", "intermittent"}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One recorded deviation: this claim fails on this implementation, and why."""
+
+    implementation: str
+    claim: str
+    reason: str
+    version: str = "*"
+    start_methods: tuple[str, ...] = ()
+    python: tuple[str, ...] = ()
+    test: str = "*"
+    intermittent: bool = False
+
+    def matches(self, subject: "Subject", claims: Sequence[str], test_name: str,
+                python_version: str) -> bool:
+        return (self.claim in claims
+                and subject.implementation == self.implementation
+                and fnmatch.fnmatchcase(subject.version or "", self.version)
+                and (not self.start_methods or subject.start_method in self.start_methods)
+                and (not self.python or any(_version_prefix(python_version, p)
+                                            for p in self.python))
+                and fnmatch.fnmatchcase(test_name, self.test))
+
+
+def _version_prefix(version: str, prefix: str) -> bool:
+    return version == prefix or version.startswith(prefix + ".")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a backend name stands for: implementation, its version, start method."""
+
+    name: str
+    implementation: str
+    version: Optional[str]
+    start_method: Optional[str]
+
+    @property
+    def label(self) -> str:
+        """Short column label: ``multiprocessing/fork``, ``billiard/spawn``."""
+        if self.implementation == "control":
+            return self.name
+        return f"{self.implementation}/{self.start_method or '?'}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "implementation": self.implementation,
+                "version": self.version, "start_method": self.start_method,
+                "label": self.label}
+
+
+def implementation_of(backend_name: str) -> str:
+    if backend_name in STDLIB_METHODS:
+        return "multiprocessing"
+    if backend_name.startswith(CONTROL_PREFIX):
+        return "control"
+    return re.split(r"[:.]", backend_name, maxsplit=1)[0]
+
+
+def _module_version(module: str) -> Optional[str]:
+    if module == "multiprocessing":
+        return platform.python_version()
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:  # not an installed distribution: ask the module itself
+        try:
+            import importlib
+
+            return str(getattr(importlib.import_module(module), "__version__"))
+        except Exception:
+            return None
+
+
+@lru_cache(maxsize=None)
+def describe(backend_name: str) -> Subject:
+    """The subject a backend name stands for (resolving it; unresolvable gives ``?``)."""
+    implementation = implementation_of(backend_name)
+    try:
+        start_method = resolve(backend_name).start_method
+    except ValueError:
+        start_method = None
+    version = None if implementation == "control" else _module_version(implementation)
+    return Subject(backend_name, implementation, version, start_method)
+
+
+def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:
+    """Expectations from one file's data; raises ``ValueError`` on anything malformed."""
+    implementation = data.get("implementation")
+    if not isinstance(implementation, str) or not implementation:
+        raise ValueError(f"{source}: needs a non-empty 'implementation'")
+    found = []
+    for i, entry in enumerate(data.get("expectations", [])):
+        where = f"{source}: expectations[{i}]"
+        unknown = set(entry) - _KEYS
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        if not entry.get("claim") or not entry.get("reason"):
+            raise ValueError(f"{where}: 'claim' and 'reason' are required")
+        found.append(Expectation(
+            implementation=implementation, claim=entry["claim"], reason=entry["reason"],
+            version=entry.get("version", "*"),
+            start_methods=tuple(entry.get("start_methods", ())),
+            python=tuple(entry.get("python", ())), test=entry.get("test", "*"),
+            intermittent=bool(entry.get("intermittent", False))))
+    return found
+
+
+@lru_cache(maxsize=None)
+def load(directory: Path = EXPECTATIONS_DIR) -> tuple[Expectation, ...]:
+    """Every expectation of every implementation file in ``directory``."""
+    found: list[Expectation] = []
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("implementation") != path.stem:
+            raise ValueError(f"{path}: 'implementation' must be {path.stem!r}")
+        found += parse(data, str(path))
+    return tuple(found)
+
+
+def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,
+                     python_version: Optional[str] = None,
+                     expectations: Optional[Sequence[Expectation]] = None
+                     ) -> Optional[Expectation]:
+    """The expectation that says this test fails on this backend, if there is one."""
+    subject = describe(backend_name)
+    if subject.implementation == "control":
+        return None
+    python_version = python_version or platform.python_version()
+    for expectation in (load() if expectations is None else expectations):
+        if expectation.matches(subject, claims, test_name, python_version):
+            return expectation
+    return None
+
+
+def xfail_reason(expectation: Expectation) -> str:
+    """The reason an expected failure carries (also what the report shows)."""
+    return (f"known deviation of {expectation.implementation} from {expectation.claim}: "
+            f"{expectation.reason} [specs/expectations/{expectation.implementation}.json]")
+
+
+def mark_expected_failures(items: Sequence[Any]) -> None:
+    """Plugin hook body: give each collected test its expectation as a strict xfail.
+
+    Only tests that run on a backend (the ``backend_name`` parameter) can match. The reason
+    is also kept in ``user_properties`` as ``expected_failure``, for the results file.
+    """
+    import pytest
+
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        backend_name = params.get("backend_name")
+        if not isinstance(backend_name, str):
+            continue
+        claims = [cid for mark in item.iter_markers("claim") for cid in mark.args]
+        name = getattr(item, "originalname", None) or item.name
+        expectation = expected_failure(backend_name, claims, name)
+        if expectation is None:
+            continue
+        reason = xfail_reason(expectation)
+        item.add_marker(pytest.mark.xfail(reason=reason, strict=not expectation.intermittent))
+        item.user_properties.append(("expected_failure", reason))

@@ -1,0 +1,124 @@
+"""The machine-readable result of one run (``--results-json``), and reading many back.
+
+A run's file holds ``run`` (run info: Python, OS, the implementations and their versions,
+start methods, commit, tox environment), ``exitstatus``, and ``tests``: one entry per test
+with its ``claims``, ``subject`` (the backend name), ``outcome`` (passed, failed, error,
+skipped, xfailed, xpassed), ``expected_failure`` (the reason, when the expectations data
+says it fails), ``message`` and ``figures``: measured values a test attached with
+``record_property(name, value)`` (they travel through pytest-xdist).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+from harness.claims import REPO_ROOT
+
+#: ``user_properties`` keys the plugin itself uses; every other key is a measured figure.
+BOOKKEEPING_KEYS = ("claims", "subject", "expected_failure")
+
+SCHEMA = 2
+
+
+def git_commit(root: Path = REPO_ROOT) -> Optional[str]:
+    """``git rev-parse HEAD`` of the checkout, with ``+dirty`` when files are modified."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _version(dist: str) -> Optional[str]:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return None
+
+
+def extra_run_info(backend_names: Sequence[str]) -> dict[str, Any]:
+    """What the plugin adds to a run's ``run`` section beyond the basics."""
+    from harness.expectations import describe
+
+    return {
+        "schema": SCHEMA,
+        "python_version_info": list(sys.version_info[:3]),
+        "os": f"{platform.system()} {platform.release()}",
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "commit": git_commit(),
+        "tox_env": os.environ.get("TOX_ENV_NAME"),
+        "ci": bool(os.environ.get("CI")),
+        "packages": {name: _version(name) for name in
+                     ("pytest", "hypothesis", "pytest-xdist", "psutil")},
+        "subjects": {name: describe(name).as_dict() for name in backend_names},
+    }
+
+
+def figures_of(user_properties: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    return {key: value for key, value in user_properties if key not in BOOKKEEPING_KEYS}
+
+
+@dataclass
+class RunResult:
+    """One results file, read back."""
+
+    path: str
+    run: dict[str, Any]
+    exitstatus: int
+    tests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def python(self) -> str:
+        return str(self.run.get("python", "?"))
+
+    @property
+    def python_minor(self) -> str:
+        return ".".join(self.python.split(".")[:2])
+
+    def subject(self, name: str) -> dict[str, Any]:
+        """Run info about a backend (older files lack it: guess from the name)."""
+        known = self.run.get("subjects", {}).get(name)
+        if known:
+            return dict(known)
+        from harness.expectations import implementation_of
+
+        impl = implementation_of(name)
+        method = name if impl == "multiprocessing" else None
+        return {"name": name, "implementation": impl, "version": None,
+                "start_method": method, "label": f"{impl}/{method or name}"}
+
+
+def read(path: str | Path) -> RunResult:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return RunResult(path=str(path), run=data.get("run", {}),
+                     exitstatus=int(data.get("exitstatus", -1)),
+                     tests=list(data.get("tests", [])))
+
+
+def read_many(paths: Iterable[str | Path]) -> list[RunResult]:
+    """Every results file among ``paths`` (directories are searched for ``*.json``)."""
+    found: list[RunResult] = []
+    for path in paths:
+        path = Path(path)
+        files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                found.append(read(file))
+            except (ValueError, OSError) as exc:
+                print(f"procspec: skipping {file}: {exc}", file=sys.stderr)
+    return found

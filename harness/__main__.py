@@ -4,8 +4,17 @@
     verify every claim on this interpreter against every default backend (or those given
     with ``--backend``) and print the claim x backend table. Extra arguments go to pytest,
     e.g. ``-m lifecycle``, ``--backend spawn``, ``--claim LIFE-004``.
-``controls [NAME ...]``
-    run the suite against each negative control and print which claims each one breaks.
+``controls [NAME ...] [--json PATH]``
+    run the suite against each negative control and print which claims each one breaks
+    (``--json``: also write them for ``report``).
+``report [RESULTS ...]``
+    merge results files (e.g. every tox environment's) into the conformance matrix:
+    Markdown and one self-contained HTML page, with the controls and the join pictures.
+``demo CLAIM-ID [--backend NAME]``
+    run one claim's scenario once, verbosely, and explain what it shows (study mode).
+``soak [--runs N] [--backend NAME] [--control NAME] [--no-stress]``
+    run the join-timing tests repeatedly with every core busy (stress-ng) against the real
+    backends and the join controls; print false alarms and detection rates.
 """
 
 from __future__ import annotations
@@ -30,13 +39,16 @@ def verify(pytest_args: Sequence[str]) -> int:
     return subprocess.call(pytest_command(args), cwd=REPO_ROOT)
 
 
-def controls(names: Sequence[str]) -> int:
+def controls(names: Sequence[str], json_path: Optional[str] = None) -> int:
+    import json
+
     from harness.controls import all_controls
     from harness.suite import run_suite
 
     known = all_controls()
     chosen = list(names) or sorted(known)
     status = 0
+    records = []
     for name in chosen:
         control = known[name]
         run = run_suite(control.pytest_args, claims=sorted(control.breaks))
@@ -46,6 +58,12 @@ def controls(names: Sequence[str]) -> int:
         verdict = "caught" if not missed else f"MISSED {', '.join(missed)}"
         print(f"{name:28} {verdict:10} breaks {', '.join(sorted(broken)) or '-'}"
               f"   ({control.defect})", flush=True)
+        records.append({"name": name, "defect": control.defect,
+                        "breaks": sorted(control.breaks), "broken": sorted(broken),
+                        "missed": missed})
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as fh:
+            json.dump({"controls": records}, fh, indent=1)
     return status
 
 
@@ -57,12 +75,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    add_help=False)
     ctl = sub.add_parser("controls", help="run the suite against the negative controls")
     ctl.add_argument("names", nargs="*")
+    ctl.add_argument("--json", dest="json_path", metavar="PATH",
+                     help="also write the results as JSON (for `report`)")
+    sub.add_parser("report", help="merge results into the conformance matrix (MD + HTML)",
+                   add_help=False)
+    sub.add_parser("demo", help="run one claim's scenario once, verbosely (study mode)",
+                   add_help=False)
+    sub.add_parser("soak", help="join claims repeatedly under load: false alarms and "
+                   "control detection (--runs N)", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "verify":
         return verify(rest)
+    if args.command == "report":
+        from harness.report import main as report_main
+
+        return report_main(rest)
+    if args.command == "demo":
+        from harness.demo import main as demo_main
+
+        return demo_main(rest)
+    if args.command == "soak":
+        from harness.soak import main as soak_main
+
+        return soak_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return controls(args.names)
+    return controls(args.names, args.json_path)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from typing import Any, Optional, Type
 from harness import limits
 
 
-
 def post(path: str, value: Any) -> None:
     """Child side: publish ``value`` at ``path`` atomically."""
     tmp = f"{path}.{os.getpid()}.tmp"

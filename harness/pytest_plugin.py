@@ -6,10 +6,13 @@ Loaded by the repository's ``conftest.py`` (``pytest_plugins``); usable elsewher
 - ``--backend NAME`` (repeatable): the implementations under test (harness.backends); by
   default every standard-library start method the platform offers. A test that takes the
   ``backend`` fixture runs once per backend, and the backend shows in its id (``[spawn]``).
+- ``--echo-server "CMD ... {host} ... {port}"`` (repeatable): the echo servers under test;
+  by default procspec's own server under each backend. A test that takes ``echo_server``
+  runs once per server (the ``echo_server_name`` param: the table column).
 - ``--claim ID`` (repeatable): run only the tests bound to these claims.
 - ``--results-json PATH``: write every test's outcome with its claims and subject.
 - Every test outside ``tests/meta`` must carry ``@pytest.mark.claim(...)`` naming claims
-  that exist in ``specs/``; anything else is a usage error at collection.
+  that exist in ``specs/``; a test that does not errors before it runs.
 - After each test, no child process of the test process may remain (the forkserver and
   resource tracker, which the standard library keeps on purpose, excepted); leftovers are
   killed and the test errors.
@@ -53,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write each test's outcome, claims and subject as JSON")
     group.addoption("--no-leak-check", action="store_true", default=False,
                     help="do not fail tests that leave child processes behind")
+    group.addoption("--echo-server", action="append", default=[], metavar="CMD",
+                    help="an echo server under test: a command with {host} and {port} "
+                         "(repeatable; default: procspec's server under each backend)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,12 +76,45 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend_name" in metafunc.fixturenames:
         names = backend_names(metafunc.config)
         metafunc.parametrize("backend_name", names, ids=names)
+    if "echo_server_name" in metafunc.fixturenames:
+        servers = echo_server_templates(metafunc.config)
+        metafunc.parametrize("echo_server_name", list(servers), ids=_echo_ids(servers))
 
 
 @pytest.fixture
 def backend(backend_name: str) -> backends.Backend:
     """The implementation under test (one per ``--backend``)."""
     return backends.resolve(backend_name)
+
+
+# --- echo servers (harness.echo; specs/echo-server.md) ---------------------------------
+
+def echo_server_templates(config: pytest.Config) -> dict[str, str]:
+    """Name -> command template of each echo server under test: the ``--echo-server``
+    commands (named by themselves), else procspec's server under each backend."""
+    from harness.echo.runner import procspec_server_template
+
+    commands = config.getoption("--echo-server")
+    if commands:
+        return {cmd: cmd for cmd in commands}
+    return {name: procspec_server_template(name) for name in backend_names(config)}
+
+
+def _echo_ids(servers: dict[str, str]) -> list[str]:
+    given = [name for name, cmd in servers.items() if name == cmd]
+    return [f"server{given.index(name) + 1}" if name in given else name for name in servers]
+
+
+@pytest.fixture
+def echo_server(echo_server_name: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A running echo server under test (:class:`harness.echo.runner.RunningServer`: host,
+    port, pid, pgid), listening on a free loopback port; its whole process group is killed
+    and reaped after the test."""
+    from harness.echo.runner import running_server
+
+    template = echo_server_templates(request.config)[echo_server_name]
+    with running_server(template, name=echo_server_name) as server:
+        yield server
 
 
 # --- claims ----------------------------------------------------------------------------
@@ -92,19 +131,20 @@ def _subject(item: pytest.Item) -> str:
     return "-"
 
 
+_CLAIM_PROBLEM = pytest.StashKey[str]()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     known = load_claims()
-    problems = []
     for item in items:
         ids = item_claims(item)
+        problems = [f"claim {cid} is not in specs/" for cid in ids if cid not in known]
         if not ids and item.get_closest_marker("meta") is None:
-            problems.append(f"{item.nodeid}: no @pytest.mark.claim(...) and not meta")
-        problems += [f"{item.nodeid}: claim {cid} is not in specs/"
-                     for cid in ids if cid not in known]
+            problems.append("no @pytest.mark.claim(...) and not a meta test")
+        if problems:
+            item.stash[_CLAIM_PROBLEM] = "; ".join(problems)
         item.user_properties.append(("claims", ids))
         item.user_properties.append(("subject", _subject(item)))
-    if problems:
-        raise pytest.UsageError("claim bookkeeping:\n  " + "\n  ".join(problems))
     wanted = set(config.getoption("--claim"))
     if wanted:
         unknown = wanted - set(known)
@@ -114,6 +154,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=[i for i in items if i not in selected])
         items[:] = selected
     mark_expected_failures(items)  # known deviations (specs/expectations/) -> strict xfail
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test with broken claim bookkeeping fails (also under xdist, per test)."""
+    problem = item.stash.get(_CLAIM_PROBLEM, None)
+    if problem:
+        pytest.fail(f"claim bookkeeping: {problem}", pytrace=False)
 
 
 # --- leak guard ------------------------------------------------------------------------
@@ -236,6 +283,7 @@ class ClaimRecorder:
             return
         payload = {"run": run_info(self.config, self.started), "exitstatus": int(exitstatus),
                    "tests": sorted(self.results.tests.values(), key=lambda t: t["nodeid"])}
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
 
 

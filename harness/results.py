@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
@@ -56,6 +58,7 @@ def extra_run_info(backend_names: Sequence[str]) -> dict[str, Any]:
 
     return {
         "schema": SCHEMA,
+        "finished_epoch": time.time(),
         "python_version_info": list(sys.version_info[:3]),
         "os": f"{platform.system()} {platform.release()}",
         "machine": platform.machine(),
@@ -98,7 +101,8 @@ class RunResult:
         from harness.expectations import implementation_of
 
         impl = implementation_of(name)
-        method = name if impl == "multiprocessing" else None
+        called = re.search(r"get_context\(['\"](\w+)['\"]\)", name)
+        method = name if impl == "multiprocessing" else (called.group(1) if called else None)
         return {"name": name, "implementation": impl, "version": None,
                 "start_method": method, "label": f"{impl}/{method or name}"}
 

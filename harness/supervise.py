@@ -8,6 +8,9 @@ nothing here trusts it: each call is guarded, each wait has a timeout, and
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Union
@@ -79,3 +82,27 @@ def supervised(proc: Any) -> Iterator[Any]:
         yield proc
     finally:
         stop_and_reap(proc)
+
+
+@dataclass(frozen=True)
+class ProgramOutput:
+    """A separate program run to its end (or killed with its whole session)."""
+
+    returncode: Optional[int]
+    timed_out: bool
+    stdout: str
+    stderr: str
+
+
+def run_program(cmd: list[str], timeout: float) -> ProgramOutput:
+    """Run ``cmd`` in its own session; after ``timeout`` s kill the session, children too."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        attempt(lambda: os.killpg(proc.pid, signal.SIGKILL))
+        out, err = proc.communicate()
+    return ProgramOutput(proc.returncode, timed_out, out, err)

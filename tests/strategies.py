@@ -70,9 +70,12 @@ def module_writes(draw: Any, kinds: tuple = isolation_state.WRITE_KINDS) -> tupl
     return kind, draw(values.filter(lambda v: v != isolation_state.START))
 
 
-#: A few run-time changes to the module state (each kind at most once: deleting twice fails).
+#: A few run-time changes to the module state: each kind at most once (deleting twice
+#: fails), in the order of ``WRITE_KINDS`` (so ``items[0] = v`` never follows ``clear()``).
 start_changes = st.lists(module_writes(), min_size=1, max_size=3,
-                         unique_by=lambda write: write[0]).map(tuple)
+                         unique_by=lambda write: write[0]).map(
+    lambda writes: tuple(sorted(writes,
+                                key=lambda w: isolation_state.WRITE_KINDS.index(w[0]))))
 
 
 @st.composite
@@ -103,3 +106,151 @@ _kwarg_names = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(
 #: ``(args, kwargs)`` for a child's target.
 call_arguments = st.tuples(st.lists(iso_values, max_size=4).map(tuple),
                            st.dictionaries(_kwarg_names, iso_values, max_size=3))
+
+
+# --- echo server -----------------------------------------------------------------------
+
+from harness.scenarios import echo as _echo_scenarios  # noqa: E402
+
+#: Characters whose UTF-8 bytes ``bytes.upper()`` leaves alone but ``str.upper()`` changes
+#: ('ß' -> 'SS', 'ı' -> 'I', 'é' -> 'É', ...), and wide ones (3 and 4 UTF-8 bytes).
+ECHO_NON_ASCII = "ßıéàñçøåæœÿ€中😀"
+
+#: Reply lengths that matter to a server reading 1024 bytes at a time.
+ECHO_BOUNDARY_LENGTHS = (1, 2, 1023, 1024, 1025, 2047, 2048, 2049, 3072, 65535, 65536)
+
+#: Text a person might type: ASCII letters and digits mixed with ECHO_NON_ASCII.
+echo_words = st.text(alphabet=st.sampled_from("aBz09 ,.!-" + ECHO_NON_ASCII),
+                     min_size=1, max_size=40)
+
+
+def _repeat_to(unit: str, length: int) -> bytes:
+    """``unit`` repeated to at least ``length`` UTF-8 bytes, cut at a character boundary."""
+    encoded = unit.encode("utf-8")
+    text = unit * (length // max(1, len(encoded)) + 1)
+    data = text.encode("utf-8")
+    cut = length
+    while cut < len(data) and (data[cut] & 0xC0) == 0x80:
+        cut += 1
+    return data[:cut]
+
+
+#: Message lengths in bytes: 1 B .. 64 KiB, the 1024-byte boundaries drawn often.
+echo_lengths = st.one_of(st.sampled_from(ECHO_BOUNDARY_LENGTHS),
+                         st.integers(min_value=1, max_value=4096),
+                         st.integers(min_value=1, max_value=65536))
+
+
+@st.composite
+def echo_text_messages(draw: Any, lengths: Any = echo_lengths) -> bytes:
+    """UTF-8 text (ASCII and non-ASCII) of a drawn length (1 B .. 64 KiB, +3 B to finish a
+    character): a short drawn phrase repeated, so long messages cost no more to draw."""
+    return _repeat_to(draw(echo_words), draw(lengths))
+
+
+@st.composite
+def echo_raw_messages(draw: Any, lengths: Any = echo_lengths) -> bytes:
+    """Arbitrary bytes (not necessarily UTF-8) of a drawn length (1 B .. 64 KiB)."""
+    unit = draw(st.binary(min_size=1, max_size=64))
+    length = draw(lengths)
+    return (unit * (length // len(unit) + 1))[:length]
+
+
+#: Any message a client may send: text or raw bytes, 1 B .. 64 KiB.
+echo_messages = st.one_of(echo_text_messages(), echo_raw_messages())
+
+
+@st.composite
+def echo_non_ascii_texts(draw: Any) -> bytes:
+    """Text with at least one character where bytes.upper() and str.upper() disagree."""
+    word = draw(echo_words)
+    special = draw(st.sampled_from("ßıé"))
+    at = draw(st.integers(min_value=0, max_value=len(word)))
+    return (word[:at] + special + word[at:]).encode("utf-8")
+
+
+@st.composite
+def echo_split_lines(draw: Any) -> str:
+    """A line whose UTF-8 form has a multi-byte character straddling byte 1024 (or 2048):
+    ASCII up to just before the boundary, the character, then more text."""
+    char = draw(st.sampled_from("ßé中😀"))
+    width = len(char.encode("utf-8"))
+    boundary = draw(st.sampled_from([1024, 2048]))
+    inside = draw(st.integers(min_value=1, max_value=width - 1))  # bytes before the cut
+    tail = draw(st.text(alphabet="xyz" + ECHO_NON_ASCII, min_size=1, max_size=600))
+    return "a" * (boundary - inside) + char + tail + "!"
+
+
+@st.composite
+def echo_long_lines(draw: Any) -> str:
+    """A line (no surrounding blanks) longer than 1024 bytes in UTF-8, up to 8 KiB."""
+    length = draw(st.integers(min_value=1025, max_value=8192))
+    return _repeat_to(draw(echo_words).strip() or "w", length).decode("utf-8").strip() + "."
+
+
+@st.composite
+def echo_sessions(draw: Any) -> tuple[list[bytes], bool]:
+    """(messages, pipelined): 1-8 messages of 1 B .. 4 KiB over one connection, either each
+    answered before the next is sent or all sent back to back."""
+    lengths = st.one_of(st.sampled_from((1, 1023, 1024, 1025)),
+                        st.integers(min_value=1, max_value=4096))
+    single = st.one_of(echo_text_messages(lengths), echo_raw_messages(lengths))
+    return draw(st.lists(single, min_size=1, max_size=8)), draw(st.booleans())
+
+
+@st.composite
+def echo_crowds(draw: Any, max_clients: int = 24) -> tuple[list[bytes], list[int]]:
+    """(messages, order): 2..max_clients clients connected at once, one message each
+    (1 B .. 2 KiB), and the order in which they speak."""
+    count = draw(st.integers(min_value=2, max_value=max_clients))
+    lengths = st.one_of(st.sampled_from((1, 1024, 1025)),
+                        st.integers(min_value=1, max_value=2048))
+    messages = draw(st.lists(echo_text_messages(lengths), min_size=count, max_size=count))
+    order = draw(st.permutations(range(count)))
+    return messages, list(order)
+
+
+#: Ways a client misbehaves (harness.scenarios.echo.ABUSES), 1-4 in a row.
+echo_abuse_runs = st.lists(st.sampled_from(_echo_scenarios.ABUSES), min_size=1, max_size=4)
+
+#: Message sizes for a misbehaving client: tiny, one chunk, several, 64 KiB.
+echo_abuse_sizes = st.sampled_from([1, 1024, 5000, 65536])
+
+
+# --- join timing -----------------------------------------------------------------------
+
+#: Most children per example: 8 normally, 32 in the ``thorough`` profile (more processes
+#: per example is where per-process overhead and contention show).
+JOIN_MAX_CHILDREN = {"thorough": 32}
+JOIN_DEFAULT_MAX_CHILDREN = 8
+
+
+def join_max_children() -> int:
+    """The current Hypothesis profile's largest N (read when an example is drawn)."""
+    from hypothesis import settings
+
+    profile = getattr(settings, "_current_profile", None)
+    return JOIN_MAX_CHILDREN.get(str(profile), JOIN_DEFAULT_MAX_CHILDREN)
+
+
+@st.composite
+def join_plans(draw: Any, max_seconds: float = 0.5,
+               min_children: int = 1) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """(durations, join order): N children (1..join_max_children()), each sleeping
+    20 ms..``max_seconds``, joined in any order (a permutation of start order).
+
+    Half the time all durations come from the upper half of the range: then sum and max
+    differ the most, which is where a one-after-another implementation cannot hide (the
+    tests also steer toward such examples with ``hypothesis.target``)."""
+    n = draw(st.integers(min_value=min_children, max_value=join_max_children()))
+    long_ones = draw(st.booleans())
+    low = max_seconds / 2 if long_ones else 0.02
+    durations = st.integers(min_value=int(low * 1000), max_value=int(max_seconds * 1000))
+    chosen = draw(st.lists(durations.map(lambda ms: ms / 1000), min_size=n, max_size=n))
+    order = draw(st.permutations(range(n)))
+    return tuple(chosen), tuple(order)
+
+
+#: join(timeout) timeouts for the upper bound: a short one, and one long enough that a
+#: doubled wait exceeds the bound.
+join_upper_timeouts = st.sampled_from([0.05, 0.3])

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import pytest
 from hypothesis import example, given
+from hypothesis import strategies as st
 
 from harness import isolation_state
 from harness.scenarios import isolation
@@ -185,3 +186,26 @@ def test_the_parents_writes_after_start_are_invisible_to_the_child(backend, writ
                   f"state {seen['view']!r}, argument {seen['arg']!r}",
                   state_at_start=record.parent_at_start, argument_at_start=record.arg_at_start,
                   parent_writes=f"{kind}({value!r}), argument {arg_kind}({arg_value!r})")
+
+
+@pytest.mark.claim("ISO-010")
+@given(value=st.integers().filter(lambda v: v != isolation_state.START))
+@example(value=0)
+def test_a_child_starts_from_its_start_methods_view_of_the_main_script(
+        backend, start_method, value):
+    run = isolation.run_main_program(backend, value)
+    assert not run.timed_out and run.returncode == 0 and run.data("child") and \
+        run.data("parent"), violation(
+            "ISO-010", "the program runs its child and exits with status 0",
+            f"timed out {run.timed_out}, status {run.returncode}", events=run.events,
+            stderr=run.stderr)
+    seen, parent = run.data("child")[0], run.data("parent")[0]
+    if start_method == "fork":
+        expected = {"found": value, "main_name": "__main__"}
+    else:
+        expected = {"found": isolation_state.START, "main_name": "__mp_main__"}
+    assert {k: seen[k] for k in expected} == expected and seen["after_write"] == 0, violation(
+        "ISO-010", f"under {start_method}: the child finds {expected}, then sets n = 0",
+        seen, events=run.events)
+    assert parent["n_after_join"] == value, violation(
+        "ISO-010", f"after join() the parent's n is still its own {value}", parent)

@@ -6,10 +6,10 @@ that defect and, as far as possible, only those.
 
 from __future__ import annotations
 
-import os
-import time
-import threading
 import itertools
+import os
+import threading
+import time
 from typing import Any, Callable, Optional
 
 from harness.controls import Control

@@ -90,6 +90,14 @@ def _status(proc: psutil.Process) -> str:
         return "gone"
 
 
+def is_running(server: RunningServer) -> bool:
+    """The server's own process has not ended (a zombie has)."""
+    try:
+        return _status(psutil.Process(server.pid)) not in (psutil.STATUS_ZOMBIE, "gone")
+    except psutil.Error:
+        return False
+
+
 def is_helper(proc: psutil.Process) -> bool:
     try:
         return any(m in " ".join(proc.cmdline()) for m in HELPER_MARKS)
@@ -156,40 +164,55 @@ def _set_subreaper(on: bool) -> bool:
 
 
 def _end(popen: subprocess.Popen, grace: float = 10.0) -> None:
-    """Kill the group and every descendant, then reap whatever came back to us."""
+    """Kill the group and every descendant, then reap whatever came back to us.
+
+    Killed handlers are re-parented to this process (the subreaper) and reaped here,
+    including any the server forked between our look at its tree and the kill."""
+    group = popen.pid  # start_new_session: the server leads its own group
     try:
-        family = [popen.pid] + [p.pid for p in psutil.Process(popen.pid).children(recursive=True)]
+        family = {popen.pid} | {p.pid for p in psutil.Process(popen.pid).children(recursive=True)}
     except psutil.Error:
-        family = [popen.pid]
+        family = {popen.pid}
     with contextlib.suppress(OSError):
-        os.killpg(popen.pid, signal.SIGKILL)
+        os.killpg(group, signal.SIGKILL)
     for pid in family:  # also those that left the group (setsid)
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(grace)
     deadline = time.monotonic() + grace
-    pending = set(family) - {popen.pid}
-    while pending and time.monotonic() < deadline:
-        for pid in list(pending):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:  # not (or no longer) ours: someone else reaps it
-                if not psutil.pid_exists(pid) or _gone_or_foreign(pid, popen.pid):
-                    pending.discard(pid)
-                continue
-            if done:
-                pending.discard(pid)
-        if pending:
-            time.sleep(0.01)
+    while time.monotonic() < deadline:
+        ours = [p for p in _own_children() if p.pid in family or _pgid(p.pid) == group]
+        if not ours and not any(_lingers(pid) for pid in family):
+            return
+        for proc in ours:
+            with contextlib.suppress(OSError):
+                os.kill(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(proc.pid, os.WNOHANG)
+        time.sleep(0.01)
 
 
-def _gone_or_foreign(pid: int, group: int) -> bool:
+def _own_children() -> list[psutil.Process]:
     try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and os.getpgid(pid) != group
-    except (psutil.Error, OSError):
-        return True
+        return psutil.Process().children()
+    except psutil.Error:
+        return []
+
+
+def _pgid(pid: int) -> Optional[int]:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def _lingers(pid: int) -> bool:
+    """``pid`` still runs in (or out of) the group, not yet dead: wait for it to die."""
+    try:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from typing import Optional, Sequence, Union
 from harness.echo import REPLY_GRACE, clients, runner
 from harness.echo.clients import Ending, PageAnswer, Reply
 from harness.echo.runner import RunningServer
-from harness.supervise import Raised, attempt
+from harness.supervise import Raised
 
 
 def _connect(server: RunningServer) -> socket.socket:
@@ -125,7 +125,10 @@ def idle_client_and_others(server: RunningServer, others: Sequence[bytes],
     with _connect(server) as idle:
         if partial:
             idle.sendall(partial)
-        answered = tuple(round_trip(server, m) for m in others)
+        deadline = time.monotonic() + REPLY_GRACE  # one grace for all: a server that
+        answered = tuple(clients.round_trip(  # serves one at a time fails once, not 5x
+            server.port, m, server.host, max(0.1, deadline - time.monotonic()))
+            for m in others)
         rest = b"wake up"
         idle_reply = clients.exchange(idle, rest, expect=len(partial) + len(rest))
     return IdleNeighbour(answered, idle_reply, partial)
@@ -152,7 +155,10 @@ class Handlers:
 def handlers_of_connections(server: RunningServer, count: int) -> Handlers:
     with contextlib.ExitStack() as stack:
         socks = [stack.enter_context(_connect(server)) for _ in range(count)]
-        replies = tuple(clients.exchange(s, b"who are you") for s in socks)
+        deadline = time.monotonic() + REPLY_GRACE
+        replies = tuple(clients.exchange(s, b"who are you",
+                                         timeout=max(0.0, deadline - time.monotonic()))
+                        for s in socks)
         ports = [s.getsockname()[1] for s in socks]
         held = runner.holders(server, ports)
         procs = runner.tree(server)
@@ -212,8 +218,8 @@ class AfterAbuse:
     errors: tuple[Optional[Raised], ...]
     later: tuple[Reply, ...]
     """Round trips of well-behaved clients after each abuse."""
-    server_exit: Optional[int]
-    """The server's exit status, if it has ended (None: still running)."""
+    server_running: bool
+    """The server's own process was still running (not ended, not a zombie) at the end."""
 
 
 def abuse_then_serve(server: RunningServer, abuses: Sequence[str], size: int) -> AfterAbuse:
@@ -221,21 +227,7 @@ def abuse_then_serve(server: RunningServer, abuses: Sequence[str], size: int) ->
     for abuse in abuses:
         errors.append(misbehave(server, abuse, size))
         later.append(round_trip(server, b"still there?"))
-    try:
-        status = psutil_status(server.pid)
-    except Exception:
-        status = None
-    return AfterAbuse(tuple(abuses), tuple(errors), tuple(later), status)
-
-
-def psutil_status(pid: int) -> Optional[int]:
-    """None while ``pid`` runs; otherwise a nonzero marker (it ended or is a zombie)."""
-    import psutil
-
-    try:
-        return None if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else -1
-    except psutil.NoSuchProcess:
-        return -1
+    return AfterAbuse(tuple(abuses), tuple(errors), tuple(later), runner.is_running(server))
 
 
 # --- closing ---------------------------------------------------------------------------
@@ -297,6 +289,13 @@ class ForeignClient:
     stdout: bytes
     returncode: Union[int, Raised]
     seconds: float
+    grace: float
+    """socat's ``-t``: how long it waits for the server's EOF after its input ended."""
+
+    @property
+    def eof_before_grace(self) -> bool:
+        """It ended before its grace ran out: the server closed the connection."""
+        return self.seconds < self.grace
 
 
 def socat_client(server: RunningServer, data: bytes) -> Optional[ForeignClient]:
@@ -315,4 +314,38 @@ def socat_client(server: RunningServer, data: bytes) -> Optional[ForeignClient]:
         out = done.stdout
     except subprocess.TimeoutExpired as exc:
         code, out = Raised("TimeoutExpired", str(exc)), exc.stdout or b""
-    return ForeignClient("socat", data, out, code, time.monotonic() - start)
+    return ForeignClient("socat", data, out, code, time.monotonic() - start, REPLY_GRACE)
+
+
+# --- one connection, step by step (for stateful tests) ---------------------------------
+
+class Connection:
+    """A client connection a test drives step by step; every step returns a record."""
+
+    def __init__(self, server: RunningServer) -> None:
+        self.sock: Optional[socket.socket] = _connect(server)
+
+    def send(self, message: bytes) -> Reply:
+        return clients.exchange(self._open(), message)
+
+    def half_close(self) -> Ending:
+        """Close the sending side, wait for EOF, then close the socket."""
+        try:
+            return clients.half_close_and_wait(self._open())
+        finally:
+            self.close()
+
+    def _open(self) -> socket.socket:
+        if self.sock is None:
+            raise RuntimeError("this connection has already ended")
+        return self.sock
+
+    def reset(self) -> None:
+        if self.sock is not None:
+            clients.reset(self.sock)
+            self.sock = None
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None

@@ -14,7 +14,9 @@ The child targets are the module-level functions at the top.
 from __future__ import annotations
 
 import copy
+import json
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -23,7 +25,7 @@ import psutil
 from harness import isolation_state as state
 from harness import limits, mailbox
 from harness.backends import Backend
-from harness.supervise import Observed, attempt, supervised, timed_join
+from harness.supervise import Observed, attempt, run_program, supervised, timed_join
 
 # --- child targets ---------------------------------------------------------------------
 
@@ -274,3 +276,51 @@ def find_start_method(backend: Backend) -> Origin:
         _run_to_end(backend, report_origin, (path,))
         return Origin(parent_pid=os.getpid(), parent_cmdline=_cmdline(os.getpid()),
                       reported=mailbox.read(path))
+
+
+@dataclass(frozen=True)
+class MainProgram:
+    """``python -m harness.isolation_main``: the page's ``n`` in the main script, changed
+    to ``value`` under the ``__main__`` guard before ``start()``."""
+
+    value: int
+    returncode: Optional[int]
+    timed_out: bool
+    events: tuple
+    """``(event, data)`` the program's processes printed, in output order."""
+    stderr: str
+
+    def data(self, event: str) -> list:
+        return [data for name, data in self.events if name == event]
+
+
+def run_main_program(backend: Backend, value: int) -> MainProgram:
+    cmd = [sys.executable, "-m", "harness.isolation_main", backend.name, str(value)]
+    run = run_program(cmd, timeout=limits.START_GRACE + limits.JOIN_GRACE)
+    events = []
+    for line in run.stdout.splitlines():
+        try:
+            event, data = json.loads(line)
+        except ValueError:
+            event, data = "unparsed", line
+        events.append((event, data))
+    return MainProgram(value=value, returncode=run.returncode, timed_out=run.timed_out,
+                       events=tuple(events), stderr=run.stderr[-2000:])
+
+
+def measure_start_states(names: tuple = ("fork", "spawn", "forkserver")) -> None:
+    """Print what a child sees per start method (the table in specs/isolation.md)."""
+    from harness.backends import resolve
+
+    changes = (("rebind-global", 0), ("list-append", 1), ("class-setattr", "x"),
+               ("delete-global", None))
+    for name in names:
+        backend = resolve(name)
+        page = child_writes(backend, "rebind-global", 0)
+        seen = (child_start_state(backend, changes).reported or {}).get("view", {})
+        program = run_main_program(backend, 7).data("child")
+        print(f"{name}: page exercise child {page.reported and page.reported['before']['n']}"
+              f" -> {page.reported and page.reported['after']['n']}, parent after join "
+              f"{page.parent_after_join['n']}; on entry after run-time changes "
+              f"{ {k: seen.get(k) for k in ('n', 'items', 'Holder.label', 'doomed')} }; "
+              f"main script {program}; found out: {find_start_method(backend).start_method}")

@@ -11,12 +11,11 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from harness import limits, mailbox
 from harness.backends import Backend
 from harness.supervise import Observed, attempt, is_alive, supervised, timed_join
-
 
 # --- child targets (module level: importable under spawn and forkserver) ----------------
 
@@ -128,12 +127,8 @@ def run_and_join(backend: Backend, durations: Sequence[float],
             proc.start()
             starts.append((before, time.monotonic()))
         deadline = t0 + max(durations, default=0.0) + limits.JOIN_GRACE
-        joins: dict[int, tuple[float, float, Observed, Observed, Observed]] = {}
-        for i in order:
-            proc = procs[i]
-            before, after, result = timed_join(proc, max(0.0, deadline - time.monotonic()))
-            joins[i] = (before, after, result, is_alive(proc),
-                        attempt(lambda: proc.exitcode))
+        joins = {i: _join_and_look(procs[i], max(0.0, deadline - time.monotonic()))
+                 for i in order}
         children = []
         for i, (slot, d) in enumerate(zip(slots, durations)):
             stamps = mailbox.read(slot)
@@ -145,6 +140,13 @@ def run_and_join(backend: Backend, durations: Sequence[float],
                 join_result=result, alive_after_join=alive, exitcode_after_join=exitcode))
         return JoinRun(backend=backend.name, durations=durations, order=order, t0=t0,
                        children=tuple(children))
+
+
+def _join_and_look(proc: Any, timeout: float
+                   ) -> tuple[float, float, Observed, Observed, Observed]:
+    """(before, after, result) of a bounded join(), then is_alive() and exitcode at once."""
+    before, after, result = timed_join(proc, timeout)
+    return before, after, result, is_alive(proc), attempt(lambda: proc.exitcode)
 
 
 # --- join(timeout) on a child that is still running ----------------------------------

@@ -8,8 +8,6 @@ process is reaped before the function returns.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from typing import Any, Optional
 
 from harness import children, limits, mailbox
 from harness.backends import Backend
-from harness.supervise import Observed, attempt, is_alive, supervised, timed_join
+from harness.supervise import Observed, attempt, is_alive, run_program, supervised, timed_join
 
 
 @dataclass(frozen=True)
@@ -251,21 +249,13 @@ def run_program_whose_main_finishes_first(backend: Backend,
                                           child_seconds: float) -> ProgramRun:
     """Run ``python -m harness.early_main`` in its own session; kill the group if hung."""
     cmd = [sys.executable, "-m", "harness.early_main", backend.name, repr(child_seconds)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, text=True)
-    timed_out = False
-    try:
-        out, err = proc.communicate(timeout=child_seconds + limits.JOIN_GRACE)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        attempt(lambda: os.killpg(proc.pid, signal.SIGKILL))
-        out, err = proc.communicate()
+    run = run_program(cmd, timeout=child_seconds + limits.JOIN_GRACE)
     events = []
-    for line in out.splitlines():
+    for line in run.stdout.splitlines():
         event, _, stamp = line.rpartition(" ")
         try:
             events.append((event, float(stamp)))
         except ValueError:
             events.append((line, float("nan")))
-    return ProgramRun(child_seconds=child_seconds, returncode=proc.returncode,
-                      timed_out=timed_out, events=tuple(events), stderr=err[-2000:])
+    return ProgramRun(child_seconds=child_seconds, returncode=run.returncode,
+                      timed_out=run.timed_out, events=tuple(events), stderr=run.stderr[-2000:])

@@ -1,0 +1,200 @@
+"""Broken backends for the join-timing claims (specs/join-timing.md).
+
+Each is the real fork implementation with one defect in how children are started, run or
+joined. The serializing ones hide their defect in different places, because a check that
+only timed the ``join()`` calls would miss serialization inside ``start()``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import os
+import tempfile
+import threading
+import time
+from typing import Any, Optional
+
+from harness.controls import Control
+from harness.controls._base import ControlContext, base_context
+
+_BASE = base_context("fork")
+_Real: Any = _BASE.Process
+
+#: How late the "late" controls return (seconds): beyond every prompt bound procspec uses.
+LATENESS = 0.5
+
+
+class SerialStart(_Real):
+    """start() runs the child to its end before it returns (serialized inside start())."""
+
+    def start(self) -> None:
+        super().start()
+        super().join()
+
+
+_lock_files: list[str] = []
+
+
+def _lock_path(k: int) -> str:
+    path = os.path.join(tempfile.gettempdir(), f"procspec-join-lock-{os.getpid()}-{k}")
+    if path not in _lock_files:
+        if not _lock_files:
+            atexit.register(_remove_lock_files, os.getpid())
+        _lock_files.append(path)
+    return path
+
+
+def _remove_lock_files(owner: int) -> None:
+    if os.getpid() != owner:
+        return
+    for path in _lock_files:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+class LockSerialized(_Real):
+    """start() returns at once, but every child holds one file lock (flock) while it runs."""
+
+    LANES = 1
+
+    def start(self) -> None:
+        self._lock_paths = [_lock_path(k) for k in range(self.LANES)]
+        super().start()
+
+    def run(self) -> None:
+        fd = _acquire_lane(self._lock_paths)
+        try:
+            super().run()
+        finally:
+            os.close(fd)
+
+
+class PoolOfTwo(LockSerialized):
+    """Children run at most two at a time (two lock files: a two-worker pool)."""
+
+    LANES = 2
+
+
+def _acquire_lane(paths: list[str]) -> int:
+    while True:
+        for path in paths:
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
+        time.sleep(0.002)
+
+
+class JoinEarly(_Real):
+    """join() gives up after 10 ms: it returns before its child ends."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(0.01 if timeout is None else min(timeout, 0.01))
+
+
+class JoinLate(_Real):
+    """join() returns half a second after it should (its child's end, or the timeout)."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(timeout)
+        time.sleep(LATENESS)
+
+
+class JoinZeroBlocks(_Real):
+    """join(0) is taken as "no timeout": it blocks until the child ends."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(None if timeout == 0 else timeout)
+
+
+class JoinTimeoutTwice(_Real):
+    """join(timeout) on a running child waits the timeout twice."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(timeout)
+        if timeout is not None and self.exitcode is None:
+            super().join(timeout)
+
+
+_started: list[Any] = []
+_registry_lock = threading.Lock()
+
+
+class JoinWaitsForYounger(_Real):
+    """join() also waits for every child started after this one (as if each child held
+    the sentinel of every older sibling: an inherited-descriptor bug)."""
+
+    def start(self) -> None:
+        super().start()
+        with _registry_lock:
+            _started[:] = [p for p in _started if p.exitcode is None] + [self]
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        super().join(timeout)
+        with _registry_lock:
+            younger = _started[_started.index(self) + 1:] if self in _started else []
+        for proc in younger:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            _Real.join(proc, left)
+
+
+_pending: list[Any] = []
+
+
+class LazyStart(_Real):
+    """start() only queues the child; join(p) launches every queued child up to p (in start
+    order), so children joined in start order run one after another."""
+
+    def start(self) -> None:
+        with _registry_lock:
+            _pending.append(self)
+
+    def _launch_through(self) -> None:
+        with _registry_lock:
+            if self not in _pending:
+                return
+            upto = _pending.index(self) + 1
+            batch, _pending[:upto] = _pending[:upto], []
+        for proc in batch:
+            _Real.start(proc)
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        self._launch_through()
+        super().join(timeout)
+
+    def is_alive(self) -> bool:
+        self._launch_through()
+        return bool(super().is_alive())
+
+
+def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
+    return Control(name=name, defect=defect, breaks=frozenset(breaks),
+                   context=ControlContext(process_class, _BASE),
+                   start_method=_BASE.get_start_method())
+
+
+CONTROLS = [
+    _control("serial-start", "start() waits for the child to end (serial inside start())",
+             SerialStart, {"JOIN-002"}),
+    _control("lock-serialized", "start() returns at once; children take turns on a flock",
+             LockSerialized, {"JOIN-002"}),
+    _control("pool-of-two", "children run at most two at a time", PoolOfTwo, {"JOIN-002"}),
+    _control("lazy-start", "children start only when joined, each with the ones before it",
+             LazyStart, {"JOIN-002", "JOIN-005"}),
+    _control("join-early", "join() returns after 10 ms, before its child ends", JoinEarly,
+             {"JOIN-001", "JOIN-002"}),
+    _control("join-late", f"join() returns {LATENESS} s late", JoinLate,
+             {"JOIN-003", "JOIN-004", "JOIN-006"}),
+    _control("join-waits-for-younger", "join() also waits for every younger sibling",
+             JoinWaitsForYounger, {"JOIN-003"}),
+    _control("join-timeout-twice", "join(timeout) waits twice the timeout",
+             JoinTimeoutTwice, {"JOIN-006"}),
+    _control("join-zero-blocks", "join(0) blocks until the child ends", JoinZeroBlocks,
+             {"JOIN-007"}),
+]

@@ -1,0 +1,50 @@
+"""The page's first exercise as a program of its own: ``n`` lives in the main script (ISO-010).
+
+Usage: ``python -m harness.isolation_main BACKEND VALUE``. At import, ``n = 100`` (the
+page's). Under the ``__main__`` guard the parent sets ``n = VALUE`` (a run-time change),
+starts a child, joins it and reports its own ``n``. The child reports the ``n`` it found,
+the name of its main module, and ``n`` after its own ``n = 0`` (the page's write).
+
+Every report is one JSON line ``[event, data]`` on stdout: ``body`` (top-level code ran,
+with ``__name__``), ``child`` and ``parent``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _say(event: str, data: Any) -> None:
+    print(json.dumps([event, data]), flush=True)
+
+
+n = 100
+_say("body", {"__name__": __name__})
+
+
+def child() -> None:
+    global n
+    found = n
+    n = 0
+    _say("child", {"found": found, "after_write": n,
+                   "main_name": sys.modules["__main__"].__name__})
+
+
+def main(argv: list[str]) -> None:
+    global n
+    from harness import limits
+    from harness.backends import resolve
+    from harness.supervise import supervised, timed_join
+
+    n = int(argv[1])
+    proc = resolve(argv[0]).Process(target=child)
+    with supervised(proc):
+        proc.start()
+        timed_join(proc, limits.JOIN_GRACE)
+    _say("parent", {"n_after_join": n, "exitcode": proc.exitcode})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -124,6 +124,7 @@ def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     base_env["PROCSPEC_TIMING_LOG"] = timing_log
     load = Load(os.cpu_count() or 2)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` still stops the load and sums up
     if stress:
         load.start()
     false_alarms: Counter[str] = Counter()
@@ -167,6 +168,10 @@ def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],
     return _summary(runs, walls, judged, false_alarms, detected, chosen, timing_log, alarms)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _controls_run(run: int, chosen: dict[str, Any], claims_of: dict[str, set[str]],
                   work: str, env: dict[str, str], workers: str,
                   timeout: float) -> dict[str, bool]:
@@ -202,6 +207,8 @@ def _summary(runs: int, walls: list[float], judged: Counter, false_alarms: Count
     firsts, seconds, held = _second_opinions(timing_log)
     print(f"calibrated judgements on real backends: {firsts}; needed a second run: "
           f"{seconds}; held on the second run: {held}")
+    for line in _models_seen(timing_log):
+        print(line)
     for name in sorted(chosen):
         rate = 100.0 * detected[name] / runs if runs else 0.0
         print(f"detection {name:24} {detected[name]:3}/{runs} ({rate:.0f}%)  "
@@ -227,6 +234,26 @@ def _second_opinions(path: str) -> tuple[int, int, int]:
     except OSError:
         pass
     return firsts, seconds, held
+
+
+def _models_seen(path: str) -> list[str]:
+    """Median and range of the overhead model per start method, over every judgement."""
+    seen: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                model = json.loads(line).get("model")
+                if model:
+                    for key in ("fixed", "per_child", "exit"):
+                        seen[model["start_method"]][key].append(model[key] * 1000)
+    except OSError:
+        return []
+    lines = []
+    for method, values in sorted(seen.items()):
+        parts = [f"{key} median {statistics.median(v):.0f} ms ({min(v):.0f}-{max(v):.0f})"
+                 for key, v in values.items()]
+        lines.append(f"overhead model seen, {method}: " + "; ".join(parts))
+    return lines
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Optional
 
+from harness import limits
 from harness.controls import Control
 from harness.controls._base import ControlContext, base_context
 
@@ -30,7 +31,7 @@ class SerialStart(_Real):
 
     def start(self) -> None:
         super().start()
-        super().join()
+        super().join(limits.LONG_SLEEP + limits.JOIN_GRACE)  # bounded, like every wait
 
 
 _lock_files: list[str] = []
@@ -132,7 +133,7 @@ class JoinWaitsForYounger(_Real):
     def start(self) -> None:
         super().start()
         with _registry_lock:
-            _started[:] = [p for p in _started if p.exitcode is None] + [self]
+            _started[:] = _started[-255:] + [self]  # start order; bounded, never pruned early
 
     def join(self, timeout: Optional[float] = None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout

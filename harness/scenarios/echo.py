@@ -125,9 +125,12 @@ def idle_client_and_others(server: RunningServer, others: Sequence[bytes],
     with _connect(server) as idle:
         if partial:
             idle.sendall(partial)
-        deadline = time.monotonic() + REPLY_GRACE  # one grace for all: a server that
-        answered = tuple(clients.round_trip(  # serves one at a time fails once, not 5x
-            server.port, m, server.host, max(0.1, deadline - time.monotonic()))
+        # One grace for all of them: a server that serves one client at a time costs
+        # one grace, not one per client.
+        deadline = time.monotonic() + REPLY_GRACE
+        answered = tuple(
+            clients.round_trip(server.port, m, server.host,
+                               max(0.1, deadline - time.monotonic()))
             for m in others)
         rest = b"wake up"
         idle_reply = clients.exchange(idle, rest, expect=len(partial) + len(rest))

@@ -230,7 +230,7 @@ class _Results:
         self.tests: dict[str, dict[str, Any]] = {}
 
     def add(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
+        props: dict[str, Any] = dict(report.user_properties)
         entry = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "claims": list(props.get("claims", [])),
             "subject": props.get("subject", "-"), "outcome": "passed", "duration": 0.0,

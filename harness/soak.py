@@ -142,8 +142,10 @@ def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],
             for name in backends:
                 args += ["--backend", name]
             code, wall, out = _pytest(args, dict(base_env, CI="true"), timeout)
-            walls.append(wall)
             tests = _outcomes(results)
+            caught = _controls_run(run, chosen, claims_of, work, base_env, workers, timeout)
+            # Counted only once the run is complete (an interrupted run does not count).
+            walls.append(wall)
             for test in tests:
                 judged[test["subject"]] += 1
                 if test["outcome"] in FAILING:
@@ -153,7 +155,6 @@ def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],
                 alarms.append(f"run {run}: no results (exit {code})\n{out}")
             line = (f"run {run:3}: real backends {wall:6.1f} s wall, "
                     f"{sum(t['outcome'] in FAILING for t in tests)} failed of {len(tests)}")
-            caught = _controls_run(run, chosen, claims_of, work, base_env, workers, timeout)
             for name, ok in caught.items():
                 detected[name] += ok
             missed = sorted(n for n, ok in caught.items() if not ok)

@@ -81,7 +81,8 @@ def test_children_started_before_any_join_run_concurrently(backend, plan):
     assert judged.lower_ok, violation(
         "JOIN-002", "first start() to last join() >= the longest duration (hard)",
         f"{judged.total:.4f} s", **figures)
-    assert judged.upper_ok, violation(
+    # Only an example where sum and max differ by more than the noise can tell them apart.
+    assert judged.upper_ok or not judged.discriminating, violation(
         "JOIN-002", "first start() to last join() <= longest + tolerance(N)",
         f"{judged.total:.4f} s", **figures)
 
@@ -166,20 +167,26 @@ def test_join_order_does_not_change_the_total(backend, plan):
         return (join.run_and_join(backend, durations, order),
                 join.run_and_join(backend, durations, reverse))
 
-    def judge(runs, model):
+    def same_total(runs, model):
         a, b = runs
-        return abs(a.total - b.total) <= model.tolerance(len(durations)), True
+        # Orders can only be told apart when sum and max differ by more than the noise.
+        return (abs(a.total - b.total) <= model.tolerance(len(durations))
+                or not timing.judge_concurrency(durations, a.total, model).discriminating)
+
+    def judge(runs, model):
+        return same_total(runs, model), True
 
     opinion = timing.with_second_opinion("JOIN-005", backend.name, backend.start_method,
                                          both, judge, n=len(durations))
     a, b = opinion.record
     judged = timing.judge_concurrency(durations, a.total, opinion.model)
-    target(min(judged.sum - judged.longest, 1.0), label="sum - max (s), capped at 1")
+    target(min(judged.margin, 1.0), label="sum - max - tolerance (s), capped at 1")
     tolerance = opinion.model.tolerance(len(durations))
-    assert abs(a.total - b.total) <= tolerance, violation(
+    assert same_total(opinion.record, opinion.model), violation(
         "JOIN-005", f"totals of two join orders within {tolerance:.3f} s",
         f"{a.total:.4f} s joining in {order}, {b.total:.4f} s in {reverse}",
-        durations=durations, attempts=opinion.attempts, model=opinion.model.describe())
+        durations=durations, attempts=opinion.attempts, model=opinion.model.describe(),
+        discriminating=judged.discriminating)
 
 
 @pytest.mark.claim("JOIN-006")

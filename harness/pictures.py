@@ -16,7 +16,7 @@ The data are small records, so a picture can be drawn from a fresh measurement
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Sequence
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
@@ -93,16 +93,19 @@ def measure(backend_names: Sequence[str], ns: Sequence[int] = (1, 2, 4, 8),
 
     points: list[CurvePoint] = []
     timelines: list[Timeline] = []
+    from harness.expectations import describe
+
     for name in backend_names:
         backend = resolve(name)
+        label = describe(name).label
         run_and_join(backend, [0.0])  # warm-up: a forkserver starts its server on first use
         last = None
         for n in ns:
             last = run_and_join(backend, [duration] * n)
-            points.append(CurvePoint(name, n, duration, last.total,
+            points.append(CurvePoint(label, n, duration, last.total,
                                      peak_overlap(timeline_of(last))))
         if last is not None:
-            timelines.append(timeline_of(last))
+            timelines.append(replace(timeline_of(last), backend=label))
     return points, timelines
 
 

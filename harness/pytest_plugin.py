@@ -339,6 +339,7 @@ def _hypothesis_profile() -> Optional[str]:
     try:
         from hypothesis import settings
 
-        return str(settings._current_profile)  # type: ignore[attr-defined]
+        getter = getattr(settings, "get_current_profile_name", None)
+        return str(getter() if getter else getattr(settings, "_current_profile", None))
     except Exception:
         return None

@@ -166,8 +166,17 @@ def deviations(matrix: Matrix) -> list[Deviation]:
         if cell.status == "xfail":
             for reason in cell.reasons:
                 found[(cid, reason)].add(f"{col} @ {py}")
-    return [Deviation(cid, reason, tuple(sorted(where, key=_where_key)))
+    return [Deviation(cid, reason, _grouped(where))
             for (cid, reason), where in sorted(found.items())]
+
+
+def _grouped(where: set[str]) -> tuple[str, ...]:
+    """``billiard/fork @ 3.9`` ... -> ``billiard/fork (3.9, 3.10)``, one entry per column."""
+    by_column: dict[str, list[str]] = defaultdict(list)
+    for item in sorted(where, key=_where_key):
+        col, _, py = item.partition(" @ ")
+        by_column[col].append(py)
+    return tuple(f"{col} ({', '.join(pys)})" for col, pys in by_column.items())
 
 
 def _where_key(where: str) -> tuple[str, tuple[int, ...]]:
@@ -331,7 +340,7 @@ th{background:#f4f4f4}
 td.s{text-align:center;font-size:12px;min-width:1.8em}
 td.pass{background:#d9f2d9} td.FAIL{background:#f7b2b2;font-weight:bold}
 td.xfail{background:#fde9b5} td.skip{background:#e6e6e6}
-td.claim{max-width:28em} td.claim small{color:#555}
+td.claim{min-width:22em;max-width:30em;font-size:13px} td.claim small{color:#555}
 tr.hidden{display:none}
 pre{background:#f7f7f7;padding:.5em;overflow-x:auto}
 .legend span{padding:1px 6px;margin-right:6px}
@@ -348,6 +357,8 @@ _SCRIPT = """
     });
   }
   box.addEventListener('change', apply);
+  if(location.hash==='#only-deviations'){box.checked=true;}  // a link can ask for it
+  apply();
   var counts={pass:0,xfail:0,FAIL:0,skip:0};
   document.querySelectorAll('#matrix td.s').forEach(function(td){
     if(td.classList.length>1){counts[td.classList[1]]+=1;}

@@ -43,6 +43,7 @@ class Session:
 
 
 def session(server: RunningServer, messages: Sequence[bytes], pipelined: bool = False) -> Session:
+    replies: tuple[Reply, ...]
     with _connect(server) as sock:
         if pipelined:
             replies = (clients.exchange(sock, b"".join(messages)),)

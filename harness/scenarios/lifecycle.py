@@ -159,10 +159,15 @@ def run_and_stop(backend: Backend, method: str, delay: float,
                 mailbox.wait_for(started, limits.START_GRACE)
             time.sleep(delay)
             stop = getattr(proc, method, None)
-            call_result = attempt(stop) if callable(stop) else None
+            if not callable(stop):  # nothing to wait for (billiard has no kill())
+                return Stopped(method=method, delay=delay, waited_for_start=wait_for_start,
+                               has_method=False, call_result=None,
+                               alive_after_join=is_alive(proc),
+                               exitcode=attempt(lambda: proc.exitcode), join_seconds=0.0)
+            call_result = attempt(stop)
             before, after, _ = timed_join(proc, limits.SIGNAL_GRACE)
             return Stopped(method=method, delay=delay, waited_for_start=wait_for_start,
-                           has_method=callable(stop), call_result=call_result,
+                           has_method=True, call_result=call_result,
                            alive_after_join=is_alive(proc),
                            exitcode=attempt(lambda: proc.exitcode),
                            join_seconds=after - before)

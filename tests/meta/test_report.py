@@ -78,7 +78,8 @@ def test_the_matrix_has_claims_down_and_implementations_by_python_across(results
     assert matrix.cell("LIFE-013", "multiprocessing/fork", "3.12").status == "FAIL"
     assert matrix.cell("LIFE-013", "billiard/fork", "3.11").status == "xfail"
     assert matrix.cell("LIFE-013", "billiard/fork", "3.12").status == ""
-    assert [d.reason for d in report.deviations(matrix)] == [REASON]
+    assert [(d.reason, d.where) for d in report.deviations(matrix)] == \
+        [(REASON, ("billiard/fork (3.11)",))]
     assert [(c, col, py) for c, col, py, _ in matrix.unexpected()] == \
         [("LIFE-013", "multiprocessing/fork", "3.12")]
     assert matrix.figures[("overhead_s", "multiprocessing/fork")] == [0.01, 0.03]

@@ -7,6 +7,7 @@ fail. The real backends passing the same tests is the rest of the suite's job.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -35,6 +36,18 @@ def test_every_claim_is_broken_by_some_control():
     covered = set().union(*(c.breaks for c in CONTROLS.values()))
     uncovered = sorted(set(load_claims()) - covered)
     assert not uncovered, f"claims no negative control breaks (unverified): {uncovered}"
+
+
+def test_each_claims_controls_bullet_names_exactly_the_controls_that_break_it():
+    mismatched = {}
+    for cid, claim in load_claims().items():
+        bullet = re.search(r"\*\*Controls:\*\*(.*?)(?=\n- \*\*|\Z)", claim.body, re.S)
+        named = set(re.findall(r"`([a-z0-9-]+)`", bullet.group(1))) & set(CONTROLS) \
+            if bullet else set()
+        registry = {name for name, c in CONTROLS.items() if cid in c.breaks}
+        if named != registry:
+            mismatched[cid] = {"spec": sorted(named), "harness/controls": sorted(registry)}
+    assert not mismatched, f"spec Controls bullets disagree with the registry: {mismatched}"
 
 
 def test_every_control_names_real_claims():

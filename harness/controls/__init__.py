@@ -8,10 +8,10 @@ a topic adds its controls without touching this file. Select one with
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from typing import Any, Optional
+
+from harness.registry import contributions
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,8 @@ class Control:
 
 def all_controls() -> dict[str, Control]:
     found: dict[str, Control] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for control in getattr(module, "CONTROLS", ()):
+    for controls in contributions(__name__, __path__, "CONTROLS"):
+        for control in controls:
             if control.name in found:
                 raise ValueError(f"two controls are named {control.name!r}")
             found[control.name] = control

@@ -10,11 +10,10 @@ wins over a prefix; a claim with no demo falls back to running its tests verbose
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Callable, Optional
 
 from harness.backends import Backend
+from harness.registry import contributions
 
 Say = Callable[[str], None]
 DemoFn = Callable[[Backend, Say], None]
@@ -22,11 +21,8 @@ DemoFn = Callable[[Backend, Say], None]
 
 def all_demos() -> dict[str, DemoFn]:
     found: dict[str, DemoFn] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for key, fn in getattr(module, "DEMOS", {}).items():
+    for demos in contributions(__name__, __path__, "DEMOS"):
+        for key, fn in demos.items():
             if key in found:
                 raise ValueError(f"two demos registered for {key!r}")
             found[key] = fn

@@ -31,6 +31,7 @@ from typing import Any, Optional, Sequence
 
 from harness.claims import REPO_ROOT, TESTS_DIR
 from harness.suite import FAILING, pytest_command
+from harness.supervise import run_program
 
 JOIN_TESTS = TESTS_DIR / "test_join_timing.py"
 JOIN_PREFIX = "JOIN-"
@@ -103,13 +104,12 @@ def _outcomes(results: str) -> list[dict[str, Any]]:
 
 def _pytest(args: Sequence[str], env: dict[str, str], timeout: float) -> tuple[int, float, str]:
     began = time.monotonic()
-    try:
-        proc = subprocess.run(pytest_command(list(args)), cwd=REPO_ROOT, env=env,
-                              capture_output=True, text=True, timeout=timeout)
-        code, out = proc.returncode, proc.stdout[-3000:] + proc.stderr[-2000:]
-    except subprocess.TimeoutExpired as exc:
-        code, out = -1, f"timed out after {timeout} s: {exc}"
-    return code, time.monotonic() - began, out
+    # Own session: a run that overstays is killed with its workers and their children.
+    ran = run_program(pytest_command(list(args)), timeout, cwd=str(REPO_ROOT), env=env)
+    out = ran.stdout[-3000:] + ran.stderr[-2000:]
+    if ran.timed_out or ran.returncode is None:
+        return -1, time.monotonic() - began, f"timed out after {timeout} s\n{out}"
+    return ran.returncode, time.monotonic() - began, out
 
 
 def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -20,6 +18,7 @@ from typing import Iterable, Optional, Sequence
 import psutil
 
 from harness.claims import REPO_ROOT, TESTS_DIR
+from harness.supervise import run_program
 
 #: Environment variable that marks every process of one suite run (to find leftovers).
 RUN_TAG = "PROCSPEC_RUN_TAG"
@@ -61,14 +60,9 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env[RUN_TAG] = tag
         # Own session, so that a run that overstays is ended with everything it started.
-        proc = subprocess.Popen(pytest_command(args), cwd=REPO_ROOT, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
+        ran = run_program(pytest_command(args), timeout, cwd=str(REPO_ROOT), env=env)
+        out, err = ran.stdout, ran.stderr
+        if ran.timed_out:
             err += f"\nprocspec: suite run killed after {timeout} s"
         outcomes: dict[str, list[str]] = defaultdict(list)
         if os.path.exists(results):
@@ -76,7 +70,8 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
                 for test in json.load(fh)["tests"]:
                     for cid in test["claims"]:
                         outcomes[cid].append(test["outcome"])
-        return SuiteRun(proc.returncode, dict(outcomes), out[-6000:] + err[-3000:],
+        returncode = -1 if ran.returncode is None else ran.returncode
+        return SuiteRun(returncode, dict(outcomes), out[-6000:] + err[-3000:],
                         leftovers=_kill_tagged(tag))
 
 

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from harness import limits
 
@@ -94,10 +94,12 @@ class ProgramOutput:
     stderr: str
 
 
-def run_program(cmd: list[str], timeout: float) -> ProgramOutput:
+def run_program(cmd: Sequence[str], timeout: Optional[float], cwd: Optional[str] = None,
+                env: Optional[Mapping[str, str]] = None) -> ProgramOutput:
     """Run ``cmd`` in its own session; after ``timeout`` s kill the session, children too."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, text=True)
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True, cwd=cwd,
+                            env=dict(env) if env is not None else None)
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)

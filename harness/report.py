@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness import pictures
+from harness import outcomes, pictures
 from harness.claims import REPO_ROOT, Claim, load_claims
 from harness.results import RunResult, read_many
 
@@ -41,9 +41,9 @@ DEFAULT_CONTROLS = REPO_ROOT / ".tox" / "controls.json"
 
 #: The standard library first, then the others alphabetically; start methods in this order.
 _METHOD_ORDER = {"fork": 0, "spawn": 1, "forkserver": 2}
-BAD = ("failed", "error", "xpassed")
 #: What a cell shows in the HTML page (compact: up to 5 Pythons x 9 columns side by side).
-SYMBOL = {"pass": "\u2713", "FAIL": "FAIL", "xfail": "xf", "skip": "\u2013", "": ""}
+SYMBOL = {"pass": "\u2713", "FAIL": "FAIL", "inconclusive": "?", "xfail": "xf",
+          "partial": "part", "skip": "\u2013", "": ""}
 
 
 @dataclass
@@ -70,15 +70,10 @@ class Cell:
 
     @property
     def status(self) -> str:
-        if not self.outcomes:
-            return ""
-        if any(o in BAD for o in self.outcomes):
-            return "FAIL"
-        if any(o == "xfailed" for o in self.outcomes):
-            return "xfail"
-        if all(o == "skipped" for o in self.outcomes):
-            return "skip"
-        return "pass"
+        """The cell's word: ``FAIL`` (a verdict, or a recorded deviation gone),
+        ``inconclusive``, ``xfail``, ``partial`` (some tests skipped), ``skip``, ``pass``."""
+        word = outcomes.cell(self.outcomes).split(" ")[0]
+        return {"-": "", "XPASS": "FAIL"}.get(word, word)
 
 
 @dataclass
@@ -101,7 +96,7 @@ class Matrix:
 
     def unexpected(self) -> list[tuple[str, str, str, Cell]]:
         return [(c, col, py, cell) for (c, col, py), cell in sorted(self.cells.items())
-                if cell.status == "FAIL"]
+                if cell.status in ("FAIL", "inconclusive")]
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -134,7 +129,7 @@ def build_matrix(runs: Sequence[RunResult]) -> Matrix:
                 cell.envs.add(env)
                 if test.get("expected_failure"):
                     cell.reasons.add(str(test["expected_failure"]))
-                if test.get("outcome") in BAD and test.get("message"):
+                if test.get("outcome") in outcomes.RED and test.get("message"):
                     cell.messages.append(_first_lines(str(test["message"])))
             for name, value in (test.get("figures") or {}).items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -287,7 +282,8 @@ def _summary_lines(matrix: Matrix, wall: Optional[float]) -> list[str]:
              f"{', '.join(commits) or 'unknown'}.", "",
              f"Cells (claim x implementation x Python): {counts['pass']} pass, "
              f"{counts['xfail']} expected failures, {counts['FAIL']} unexpected, "
-             f"{counts['skip']} skipped."]
+             f"{counts['inconclusive']} inconclusive, {counts['partial']} partial (some "
+             f"tests skipped), {counts['skip']} skipped."]
     if wall is not None:
         lines.append(f"Wall time of the runs (first start to last end): {wall:.0f} s.")
     return lines
@@ -340,6 +336,7 @@ th{background:#f4f4f4}
 td.s{text-align:center;font-size:12px;min-width:1.8em}
 td.pass{background:#d9f2d9} td.FAIL{background:#f7b2b2;font-weight:bold}
 td.xfail{background:#fde9b5} td.skip{background:#e6e6e6}
+td.inconclusive{background:#e8d0f0} td.partial{background:#e6f0d9}
 td.claim{min-width:22em;max-width:30em;font-size:13px} td.claim small{color:#555}
 tr.hidden{display:none}
 pre{background:#f7f7f7;padding:.5em;overflow-x:auto}
@@ -540,12 +537,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _terminal_summary(matrix: Matrix, points: Sequence[pictures.CurvePoint],
                       timelines: Sequence[pictures.Timeline]) -> str:
-    from harness.pytest_plugin import format_table
-
     rows = [["claim"] + [c.label for c in matrix.columns]]
     for cid in _claim_order(matrix):
         rows.append([cid] + [markdown_cell(matrix, cid, c) for c in matrix.columns])
-    out = [format_table(rows), ""]
+    out = [outcomes.format_table(rows), ""]
     out += [f"{d.claim}: {d.reason}" for d in deviations(matrix)]
     for cid, col, py, _ in matrix.unexpected():
         out.append(f"UNEXPECTED {cid} on {col} @ {py}")

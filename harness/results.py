@@ -1,11 +1,23 @@
 """The machine-readable result of one run (``--results-json``), and reading many back.
 
-A run's file holds ``run`` (run info: Python, OS, the implementations and their versions,
-start methods, commit, tox environment), ``exitstatus``, and ``tests``: one entry per test
-with its ``claims``, ``subject`` (the backend name), ``outcome`` (passed, failed, error,
-skipped, xfailed, xpassed), ``expected_failure`` (the reason, when the expectations data
-says it fails), ``message`` and ``figures``: measured values a test attached with
-``record_property(name, value)`` (they travel through pytest-xdist).
+Schema 3. A run's file holds ``run`` (run info: ``schema``, Python, OS, the
+implementations and their versions, start methods, commit, tox environment),
+``exitstatus``, ``missing_tools`` (tool -> how to install it, for tests that skipped for
+want of it) and ``tests``: one entry per test with
+
+- ``nodeid``, ``claims`` (the IDs it checks), ``subject`` (backend or server name);
+- ``outcome``: one of :data:`harness.outcomes.KINDS`: ``passed``, ``verdict`` (failed
+  with a violation of its own claim), ``inconclusive`` (failed any other way: timeout,
+  crash, setup or teardown error), ``skipped``, ``xfailed`` (failed by the verdict the
+  expectations data records), ``xpassed`` (an expected failure passed);
+- ``verdict_claims``: the claims a verdict names; ``message``: the failure's text;
+  ``notes``: further failures of the same test (e.g. a leak found after a verdict);
+- ``expected_failure``: the reason, when the expectations data says it fails;
+- ``duration`` (s) and ``figures``: measured values a test attached with
+  ``record_property(name, value)`` (they travel through pytest-xdist).
+
+Files of schema 2 (``outcome`` ``failed``/``error``) are read with those mapped to
+``verdict``/``inconclusive``.
 """
 
 from __future__ import annotations
@@ -22,11 +34,9 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from harness.claims import REPO_ROOT
+from harness.outcomes import LEGACY
 
-#: ``user_properties`` keys the plugin itself uses; every other key is a measured figure.
-BOOKKEEPING_KEYS = ("claims", "subject", "expected_failure")
-
-SCHEMA = 2
+SCHEMA = 3
 
 
 def git_commit(root: Path = REPO_ROOT) -> Optional[str]:
@@ -57,7 +67,6 @@ def extra_run_info(backend_names: Sequence[str]) -> dict[str, Any]:
     from harness.expectations import describe
 
     return {
-        "schema": SCHEMA,
         "finished_epoch": time.time(),
         "python_version_info": list(sys.version_info[:3]),
         "os": f"{platform.system()} {platform.release()}",
@@ -70,10 +79,6 @@ def extra_run_info(backend_names: Sequence[str]) -> dict[str, Any]:
                      ("pytest", "hypothesis", "pytest-xdist", "psutil")},
         "subjects": {name: describe(name).as_dict() for name in backend_names},
     }
-
-
-def figures_of(user_properties: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    return {key: value for key, value in user_properties if key not in BOOKKEEPING_KEYS}
 
 
 @dataclass
@@ -109,9 +114,11 @@ class RunResult:
 
 def read(path: str | Path) -> RunResult:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    tests = list(data.get("tests", []))
+    for test in tests:  # schema 2 named failures by pytest phase, not by kind
+        test["outcome"] = LEGACY.get(test.get("outcome"), test.get("outcome"))
     return RunResult(path=str(path), run=data.get("run", {}),
-                     exitstatus=int(data.get("exitstatus", -1)),
-                     tests=list(data.get("tests", [])))
+                     exitstatus=int(data.get("exitstatus", -1)), tests=tests)
 
 
 def read_many(paths: Iterable[str | Path]) -> list[RunResult]:

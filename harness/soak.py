@@ -30,7 +30,8 @@ from collections import Counter, defaultdict
 from typing import Any, Optional, Sequence
 
 from harness.claims import REPO_ROOT, TESTS_DIR
-from harness.suite import FAILING, pytest_command
+from harness.outcomes import RED as FAILING
+from harness.suite import pytest_command
 from harness.supervise import run_program
 
 JOIN_TESTS = TESTS_DIR / "test_join_timing.py"

@@ -6,10 +6,10 @@ negative control is caught.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,14 +17,13 @@ from typing import Iterable, Optional, Sequence
 
 import psutil
 
+from harness import outcomes as kinds
 from harness.claims import REPO_ROOT, TESTS_DIR
+from harness.results import read as read_results
 from harness.supervise import run_program
 
 #: Environment variable that marks every process of one suite run (to find leftovers).
 RUN_TAG = "PROCSPEC_RUN_TAG"
-
-#: Outcomes that count as "the claim does not hold here".
-FAILING = frozenset({"failed", "error", "xpassed"})
 
 
 def pytest_command(args: Sequence[str]) -> list[str]:
@@ -36,27 +35,38 @@ def pytest_command(args: Sequence[str]) -> list[str]:
 class SuiteRun:
     returncode: int
     outcomes: dict[str, list[str]]
-    """claim ID -> the outcome of every test bound to it that ran."""
+    """claim ID -> the outcome kind (harness.outcomes) of every test bound to it that ran."""
     output: str
     leftovers: list[str] = field(default_factory=list)
     """Processes the run left behind (found after it ended, then killed)."""
+    seconds: float = 0.0
+    tests: list[dict] = field(default_factory=list)
+    """The results file's test entries."""
 
     def broken_claims(self) -> set[str]:
-        return {cid for cid, outs in self.outcomes.items() if FAILING & set(outs)}
+        """Claims that some test failed with that claim's own verdict."""
+        return {cid for t in self.tests if t["outcome"] == kinds.VERDICT
+                for cid in t.get("verdict_claims", [])}
+
+    def inconclusive(self) -> list[str]:
+        """Tests that failed without a verdict (timeout, crash, setup/teardown error)."""
+        return [t["nodeid"] for t in self.tests if t["outcome"] == kinds.INCONCLUSIVE]
 
 
 def run_suite(options: Sequence[str], claims: Iterable[str] = (),
               profile: str = "controls", timeout: Optional[float] = 900,
-              per_test_timeout: float = 30) -> SuiteRun:
-    """Run the suite (without ``tests/meta``) with ``options``, limited to ``claims``."""
+              per_test_timeout: float = 30, workers: int = 0) -> SuiteRun:
+    """Run the suite (without ``tests/meta``) with ``options``, limited to ``claims``
+    (none: every claim), on ``workers`` xdist workers (0: in one process)."""
     with tempfile.TemporaryDirectory(prefix="procspec-suite-") as tmp:
         results = os.path.join(tmp, "results.json")
-        args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-q", "-n", "0",
+        args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-q", "-n", str(workers),
                 f"--hypothesis-profile={profile}",
                 f"--timeout={per_test_timeout}", "--results-json", results, *options]
         for cid in claims:
             args += ["--claim", cid]
         tag = uuid.uuid4().hex
+        started = time.monotonic()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env[RUN_TAG] = tag
         # Own session, so that a run that overstays is ended with everything it started.
@@ -64,15 +74,15 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
         out, err = ran.stdout, ran.stderr
         if ran.timed_out:
             err += f"\nprocspec: suite run killed after {timeout} s"
+        tests = read_results(results).tests if os.path.exists(results) else []
         outcomes: dict[str, list[str]] = defaultdict(list)
-        if os.path.exists(results):
-            with open(results, encoding="utf-8") as fh:
-                for test in json.load(fh)["tests"]:
-                    for cid in test["claims"]:
-                        outcomes[cid].append(test["outcome"])
+        for test in tests:
+            for cid in test["claims"]:
+                outcomes[cid].append(test["outcome"])
         returncode = -1 if ran.returncode is None else ran.returncode
         return SuiteRun(returncode, dict(outcomes), out[-6000:] + err[-3000:],
-                        leftovers=_kill_tagged(tag))
+                        leftovers=_kill_tagged(tag), seconds=time.monotonic() - started,
+                        tests=tests)
 
 
 #: How long the helpers the standard library keeps (resource tracker, forkserver) may take

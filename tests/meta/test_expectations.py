@@ -127,7 +127,7 @@ def test_an_expected_failure_that_passes_turns_the_run_red(tmp_path):
 def test_a_failure_nobody_recorded_turns_the_run_red(tmp_path):
     proc, tests = _run(tmp_path, {"control": [{"claim": "LIFE-014", "reason": REASON}]},
                        *BILLIARD_EXITCODES)
-    assert tests and {t["outcome"] for t in tests} == {"failed"}, proc.stdout[-3000:]
+    assert tests and {t["outcome"] for t in tests} == {"verdict"}, proc.stdout[-3000:]
     assert proc.returncode == 1
 
 

@@ -4,9 +4,10 @@
     verify every claim on this interpreter against every default backend (or those given
     with ``--backend``) and print the claim x backend table. Extra arguments go to pytest,
     e.g. ``-m lifecycle``, ``--backend spawn``, ``--claim LIFE-004``.
-``controls [NAME ...] [--json PATH]``
-    run the suite against each negative control and print which claims each one breaks
-    (``--json``: also write them for ``report``).
+``controls [NAME ...] [--json PATH] [--jobs N] [--list]``
+    run the suite against each negative control, every claim in scope, and print which
+    claims each one breaks by verdict; exit 1 unless every control breaks exactly the
+    claims it declares (``--json``: also write them for ``report``).
 ``report [RESULTS ...]``
     merge results files (e.g. every tox environment's) into the conformance matrix:
     Markdown and one self-contained HTML page, with the controls and the join pictures.
@@ -39,28 +40,33 @@ def verify(pytest_args: Sequence[str]) -> int:
     return subprocess.call(pytest_command(args), cwd=REPO_ROOT)
 
 
-def controls(names: Sequence[str], json_path: Optional[str] = None) -> int:
+def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 2) -> int:
+    """Run each control against every claim; exit 1 unless each breaks exactly the claims
+    it declares, by verdict, with nothing inconclusive and nothing left running."""
     import json
+    from concurrent.futures import ThreadPoolExecutor
 
     from harness.controls import all_controls
-    from harness.suite import run_suite
+    from harness.suite import check_control
 
     known = all_controls()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"procspec controls: no control named {unknown[0]!r}; "
+              "`python -m harness controls --list` lists them", file=sys.stderr)
+        return 4
     chosen = list(names) or sorted(known)
     status = 0
     records = []
-    for name in chosen:
-        control = known[name]
-        run = run_suite(control.pytest_args, claims=sorted(control.breaks))
-        broken = run.broken_claims()
-        missed = sorted(control.breaks - broken)
-        status |= bool(missed)
-        verdict = "caught" if not missed else f"MISSED {', '.join(missed)}"
-        print(f"{name:28} {verdict:10} breaks {', '.join(sorted(broken)) or '-'}"
-              f"   ({control.defect})", flush=True)
-        records.append({"name": name, "defect": control.defect,
-                        "breaks": sorted(control.breaks), "broken": sorted(broken),
-                        "missed": missed})
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for check in pool.map(check_control, chosen):
+            status |= not check.exact
+            print(check.summary(), flush=True)
+            records.append({"name": check.name, "defect": check.defect,
+                            "breaks": sorted(check.declared), "broken": sorted(check.broken),
+                            "missed": check.missing, "extra": check.extra,
+                            "inconclusive": list(check.inconclusive),
+                            "seconds": round(check.seconds, 1)})
     if json_path:
         with open(json_path, "w", encoding="utf-8") as fh:
             json.dump({"controls": records}, fh, indent=1)
@@ -73,8 +79,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("verify", help="verify every claim; extra args go to pytest",
                    add_help=False)
-    ctl = sub.add_parser("controls", help="run the suite against the negative controls")
+    ctl = sub.add_parser("controls", help="run the suite against each negative control: "
+                         "it must break exactly the claims it declares, by verdict")
     ctl.add_argument("names", nargs="*")
+    ctl.add_argument("--list", action="store_true", help="list the controls and exit")
+    ctl.add_argument("--jobs", type=int, default=2, metavar="N",
+                     help="controls run at the same time (default 2)")
     ctl.add_argument("--json", dest="json_path", metavar="PATH",
                      help="also write the results as JSON (for `report`)")
     sub.add_parser("report", help="merge results into the conformance matrix (MD + HTML)",
@@ -100,7 +110,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return soak_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return controls(args.names, args.json_path)
+    if args.list:
+        from harness.controls import all_controls
+
+        for name, control in sorted(all_controls().items()):
+            print(f"{name:28} breaks {', '.join(sorted(control.breaks))}: {control.defect}")
+        return 0
+    return controls(args.names, args.json_path, args.jobs)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,14 @@ _HEADING = re.compile(r"^## (?P<id>[A-Z]+-\d{3}): (?P<statement>.+?)\s*$")
 CLAIM_ID = re.compile(r"^[A-Z]+-\d{3}$")
 
 
+#: The bullets of a claim (specs/README.md), in their order.
+BULLETS = ("Asserts", "Applies to", "Not promised", "Source", "Deviations", "Controls")
+
+_BULLET = re.compile(r"^- \*\*(?P<name>[A-Za-z ]+):\*\*(?P<text>.*?)(?=^- \*\*|\Z)",
+                     re.S | re.M)
+_NAME_IN_TICKS = re.compile(r"`([a-z0-9][a-z0-9.-]*)`")
+
+
 @dataclass(frozen=True)
 class Claim:
     id: str
@@ -27,6 +35,26 @@ class Claim:
     """The spec file's stem, e.g. ``lifecycle``."""
     statement: str
     body: str
+
+    @property
+    def bullets(self) -> dict[str, str]:
+        """Bullet name -> its text, white space folded (``Asserts``, ``Controls``, ...)."""
+        return {m.group("name"): " ".join(m.group("text").split())
+                for m in _BULLET.finditer(self.body)}
+
+    def bullet(self, name: str) -> str:
+        return self.bullets.get(name, "")
+
+    @property
+    def controls(self) -> frozenset[str]:
+        """The control names the **Controls:** bullet gives (in backticks)."""
+        return frozenset(_NAME_IN_TICKS.findall(self.bullet("Controls")))
+
+    @property
+    def deviations(self) -> str:
+        """The **Deviations:** bullet ('' when it says none are known)."""
+        text = self.bullet("Deviations")
+        return "" if text.lower().startswith("none known") else text
 
 
 def parse_spec(path: Path) -> list[Claim]:

@@ -10,7 +10,6 @@ which expectation (known deviation), if any, applies to that backend.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 from typing import Optional, Sequence
@@ -18,15 +17,10 @@ from typing import Optional, Sequence
 from harness.claims import REPO_ROOT, TESTS_DIR, Claim, load_claims
 
 
-def _bullet(claim: Claim, name: str) -> Optional[str]:
-    match = re.search(rf"\*\*{name}:\*\*(.*?)(?=\n- \*\*|\Z)", claim.body, re.S)
-    return " ".join(match.group(1).split()) if match else None
-
-
 def describe_claim(claim: Claim) -> str:
     lines = [f"{claim.id}: {claim.statement}   (specs/{claim.topic}.md)"]
     for name in ("Asserts", "Applies to", "Not promised", "Source", "Deviations"):
-        text = _bullet(claim, name)
+        text = claim.bullet(name)
         if text:
             lines.append(f"  {name}: {text}")
     return "\n".join(lines)

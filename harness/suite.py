@@ -110,3 +110,61 @@ def _kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
         except psutil.Error:
             continue
     return found
+
+
+# --- a control against every claim ------------------------------------------------------
+
+#: How many xdist workers run one control's suite. Most of a control run waits (children
+#: sleeping, sockets, process start-up), so more workers than cores shorten it.
+CONTROL_WORKERS = 3
+
+
+@dataclass(frozen=True)
+class ControlCheck:
+    """One negative control run against every claim it can reach."""
+
+    name: str
+    defect: str
+    declared: frozenset[str]
+    broken: frozenset[str]
+    """Claims some test failed with that claim's own verdict."""
+    inconclusive: tuple[str, ...]
+    """Tests that failed without a verdict (they count for nothing)."""
+    seconds: float
+    leftovers: tuple[str, ...]
+    output: str
+
+    @property
+    def missing(self) -> list[str]:
+        return sorted(self.declared - self.broken)
+
+    @property
+    def extra(self) -> list[str]:
+        return sorted(self.broken - self.declared)
+
+    @property
+    def exact(self) -> bool:
+        return not (self.missing or self.extra or self.inconclusive or self.leftovers)
+
+    def summary(self) -> str:
+        """One line: the control, what it broke by verdict, and what went wrong."""
+        problems = ([f"missing {', '.join(self.missing)}"] if self.missing else []) + \
+            ([f"extra {', '.join(self.extra)}"] if self.extra else []) + \
+            ([f"{len(self.inconclusive)} inconclusive"] if self.inconclusive else []) + \
+            ([f"{len(self.leftovers)} left running"] if self.leftovers else [])
+        return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "
+                f"{self.seconds:6.1f} s  breaks {', '.join(sorted(self.broken)) or '-'}"
+                + (f"  [{'; '.join(problems)}]" if problems else ""))
+
+
+def check_control(name: str, profile: str = "controls",
+                  workers: int = CONTROL_WORKERS) -> ControlCheck:
+    """Run the suite against control ``name`` with every claim in scope; compare the claims
+    it breaks by verdict with the ones it declares."""
+    from harness.controls import find_control
+
+    control = find_control(name)
+    run = run_suite(control.pytest_args, profile=profile, workers=workers)
+    return ControlCheck(name, control.defect, control.breaks, frozenset(run.broken_claims()),
+                        tuple(run.inconclusive()), run.seconds, tuple(run.leftovers),
+                        run.output)

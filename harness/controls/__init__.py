@@ -31,9 +31,11 @@ class Control:
 
     @property
     def pytest_args(self) -> tuple[str, ...]:
-        """The options that point procspec's suite at this control."""
+        """The options that point procspec's suite at this control: a backend control
+        against every test; a server control against the tests that take a server (the
+        only ones that can see it: the others run on the default backends)."""
         if self.server_command is not None:
-            return ("--echo-server", self.server_command)
+            return ("--echo-server", self.server_command, "-m", "echo")
         return ("--backend", f"control:{self.name}")
 
 
@@ -45,6 +47,16 @@ def all_controls() -> dict[str, Control]:
                 raise ValueError(f"two controls are named {control.name!r}")
             found[control.name] = control
     return found
+
+
+def find_control(name: str) -> Control:
+    """Any control by name; ``ValueError`` naming the known ones otherwise."""
+    controls = all_controls()
+    try:
+        return controls[name]
+    except KeyError:
+        raise ValueError(f"no control named {name!r}; known: "
+                         f"{', '.join(sorted(controls))}") from None
 
 
 def get_control(name: str) -> Control:

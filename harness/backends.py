@@ -19,8 +19,8 @@ by a string, so that a child process (or a separate interpreter) can resolve the
 from __future__ import annotations
 
 import ast
-import importlib
 import multiprocessing
+import pkgutil
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -69,20 +69,29 @@ def _declared_start_method(obj: Any) -> Optional[str]:
     return None
 
 
-_CALL = re.compile(r"^(?P<path>[\w.]*)\((?P<args>.*)\)$")
+_CALL = re.compile(r"^(?P<path>[^(]*)\((?P<args>.*)\)$")
 
 
 def _import_object(spec: str) -> Any:
-    module_name, _, attr_path = spec.partition(":")
-    call = _CALL.match(attr_path)
-    path = call.group("path") if call else attr_path
-    obj: Any = importlib.import_module(module_name)
-    for part in filter(None, path.split(".")):
-        obj = getattr(obj, part)
+    """``module[:attr.path][(literal, args)]``: the object ``pkgutil.resolve_name`` finds,
+    called with the literal arguments when a call is given."""
+    call = _CALL.match(spec)
+    obj: Any = pkgutil.resolve_name(call.group("path") if call else spec)
     if call:
         args = ast.literal_eval(f"({call.group('args')},)") if call.group("args") else ()
         obj = obj(*args)
     return obj
+
+
+def implementation_of(backend_name: str) -> str:
+    """The implementation a backend name belongs to: ``multiprocessing`` for the standard
+    start methods, ``control`` for procspec's controls, else the top-level module
+    (``billiard`` for ``billiard:get_context('fork')``)."""
+    if backend_name in STDLIB_METHODS:
+        return "multiprocessing"
+    if backend_name.startswith(CONTROL_PREFIX):
+        return "control"
+    return re.split(r"[:.(]", backend_name, maxsplit=1)[0]
 
 
 def resolve(name: str) -> Backend:

@@ -99,15 +99,15 @@ class RunResult:
         return ".".join(self.python.split(".")[:2])
 
     def subject(self, name: str) -> dict[str, Any]:
-        """Run info about a backend (older files lack it: guess from the name)."""
+        """Run info about a backend (files of schema 1 lack it: guess from the name)."""
         known = self.run.get("subjects", {}).get(name)
         if known:
             return dict(known)
-        from harness.expectations import implementation_of
+        from harness.backends import STDLIB_METHODS, implementation_of
 
         impl = implementation_of(name)
         called = re.search(r"get_context\(['\"](\w+)['\"]\)", name)
-        method = name if impl == "multiprocessing" else (called.group(1) if called else None)
+        method = name if name in STDLIB_METHODS else (called.group(1) if called else None)
         return {"name": name, "implementation": impl, "version": None,
                 "start_method": method, "label": f"{impl}/{method or name}"}
 

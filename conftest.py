@@ -1,54 +1,9 @@
-"""Repository-wide pytest set-up: procspec's plugin, and Hypothesis profiles.
+"""Repository-wide pytest set-up: only ``pytester``, which the meta-tests use.
 
-The options (--backend, --echo-server, --claim, --results-json), the claim markers'
-bookkeeping, the per-test leak guard and the claim x implementation table live in the
-plugin module ``harness/pytest_plugin.py`` (its docstring lists them); markers and
-warning filters are in ``pyproject.toml``.
-
-Hypothesis profiles (choose with ``--hypothesis-profile NAME``):
-
-``default``   a quick local run: few examples per property (processes are expensive).
-``ci``        Hypothesis's built-in ``ci`` profile (derandomized: the same examples every
-              run; no example database; reproduction blobs printed), with our example
-              count and deadline. Loaded automatically when ``CI`` is set.
-``thorough``  many more examples, for a soak or before a release.
-``controls``  what the meta-tests use against the negative controls: derandomized, no
-              shrinking (a broken implementation only has to be caught, not minimised).
-
-No profile has a deadline: an example's duration is dominated by process start-up, which
-varies with the start method and the load, and timing claims bound time themselves.
+procspec's plugin (``harness.pytest_plugin``) is loaded through its ``pytest11`` entry
+point (``pip install -e .`` registers it); the Hypothesis profiles are in
+``tests/conftest.py``; markers are registered by the plugin, warning filters and the
+per-test timeout are set by it for procspec's tests (see ``pyproject.toml``).
 """
 
-from __future__ import annotations
-
-import os
-
-from hypothesis import HealthCheck, Phase, settings
-
-pytest_plugins = ["harness.pytest_plugin", "pytester"]
-
-_COMMON = dict(
-    deadline=None,
-    print_blob=True,
-    # The `backend` fixture is a frozen description of the implementation, safe to share
-    # between the examples of one test.
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-settings.register_profile("default", max_examples=10, **_COMMON)
-
-def _builtin_ci() -> settings:
-    try:
-        return settings.get_profile("ci")
-    except Exception:  # Hypothesis before the built-in ci profile: the same settings
-        return settings(derandomize=True, database=None, print_blob=True)
-
-
-settings.register_profile("ci", settings(_builtin_ci(), max_examples=10, **_COMMON))
-settings.register_profile("thorough", max_examples=200, **_COMMON)
-settings.register_profile(
-    "controls", max_examples=10, derandomize=True, database=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON)
-
-settings.load_profile(os.environ.get("PROCSPEC_HYPOTHESIS_PROFILE")
-                      or ("ci" if os.environ.get("CI") else "default"))
+pytest_plugins = ["pytester"]

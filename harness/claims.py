@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SPECS_DIR = REPO_ROOT / "specs"
-TESTS_DIR = REPO_ROOT / "tests"
+from harness.kit import SPECS_DIR, TESTS_DIR
 
 _HEADING = re.compile(r"^## (?P<id>[A-Z]+-\d{3}): (?P<statement>.+?)\s*$")
 CLAIM_ID = re.compile(r"^[A-Z]+-\d{3}$")

@@ -14,7 +14,9 @@ import subprocess
 import sys
 from typing import Optional, Sequence
 
-from harness.claims import REPO_ROOT, TESTS_DIR, Claim, load_claims
+from harness.claims import Claim, load_claims
+from harness.kit import TESTS_DIR
+from harness.suite import pytest_command, suite_cwd
 
 
 def describe_claim(claim: Claim) -> str:
@@ -60,11 +62,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         demo(backend, lambda text: print(text, flush=True))
     else:
         print("(no demo registered for this claim: running its tests once, verbosely)")
-        cmd = [sys.executable, "-m", "pytest", str(TESTS_DIR), "--ignore",
-               str(TESTS_DIR / "meta"), "-v", "-n", "0", "-p", "no:randomly",
-               "--hypothesis-profile", "ci", "--hypothesis-show-statistics",
-               "--backend", backend_name, "--claim", claim.id]
-        status = subprocess.call(cmd, cwd=REPO_ROOT)
+        cmd = pytest_command([str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-v",
+                              "-n", "0", "--hypothesis-profile", "ci",
+                              "--hypothesis-show-statistics", "--backend", backend_name,
+                              "--claim", claim.id])
+        status = subprocess.call(cmd, cwd=suite_cwd())
     _say_expectation(claim.id, backend_name)
     return status
 

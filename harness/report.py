@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from harness import outcomes, pictures
-from harness.claims import REPO_ROOT, Claim, load_claims
+from harness.claims import Claim, load_claims
+from harness.kit import WORK_ROOT
 from harness.results import RunResult, read_many
 
-DEFAULT_RESULTS = REPO_ROOT / ".tox" / "results"
-DEFAULT_OUT = REPO_ROOT / ".tox" / "report"
-DEFAULT_CONTROLS = REPO_ROOT / ".tox" / "controls.json"
+DEFAULT_RESULTS = WORK_ROOT / ".tox" / "results"
+DEFAULT_OUT = WORK_ROOT / ".tox" / "report"
+DEFAULT_CONTROLS = WORK_ROOT / ".tox" / "controls.json"
 
 #: The standard library first, then the others alphabetically; start methods in this order.
 _METHOD_ORDER = {"fork": 0, "spawn": 1, "forkserver": 2}

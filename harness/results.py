@@ -33,14 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from harness.claims import REPO_ROOT
+from harness.kit import CHECKOUT
 from harness.outcomes import LEGACY
 
 SCHEMA = 3
 
 
-def git_commit(root: Path = REPO_ROOT) -> Optional[str]:
-    """``git rev-parse HEAD`` of the checkout, with ``+dirty`` when files are modified."""
+def git_commit(root: Optional[Path] = CHECKOUT) -> Optional[str]:
+    """``git rev-parse HEAD`` of the checkout, with ``+dirty`` when files are modified
+    (None when running from an installed wheel)."""
+    if root is None:
+        return None
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                               text=True, timeout=10)

@@ -29,9 +29,9 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Optional, Sequence
 
-from harness.claims import REPO_ROOT, TESTS_DIR
+from harness.kit import KIT_ROOT, TESTS_DIR
 from harness.outcomes import RED as FAILING
-from harness.suite import pytest_command
+from harness.suite import pytest_command, suite_cwd
 from harness.supervise import run_program
 
 JOIN_TESTS = TESTS_DIR / "test_join_timing.py"
@@ -106,7 +106,7 @@ def _outcomes(results: str) -> list[dict[str, Any]]:
 def _pytest(args: Sequence[str], env: dict[str, str], timeout: float) -> tuple[int, float, str]:
     began = time.monotonic()
     # Own session: a run that overstays is killed with its workers and their children.
-    ran = run_program(pytest_command(list(args)), timeout, cwd=str(REPO_ROOT), env=env)
+    ran = run_program(pytest_command(list(args)), timeout, cwd=suite_cwd(), env=env)
     out = ran.stdout[-3000:] + ran.stderr[-2000:]
     if ran.timed_out or ran.returncode is None:
         return -1, time.monotonic() - began, f"timed out after {timeout} s\n{out}"
@@ -180,7 +180,7 @@ def _controls_run(run: int, chosen: dict[str, Any], claims_of: dict[str, set[str
     if not chosen:
         return {}
     results = os.path.join(work, f"controls-{run}.json")
-    node_ids = [f"{JOIN_TESTS.relative_to(REPO_ROOT)}::{test}[control:{name}]"
+    node_ids = [f"{JOIN_TESTS.relative_to(KIT_ROOT)}::{test}[control:{name}]"
                 for name, control in sorted(chosen.items())
                 for test, ids in sorted(claims_of.items()) if ids & control.breaks]
     args = [*node_ids, "-q", "-n", workers, "-p", "no:randomly",

@@ -18,7 +18,7 @@ from typing import Iterable, Optional, Sequence
 import psutil
 
 from harness import outcomes as kinds
-from harness.claims import REPO_ROOT, TESTS_DIR
+from harness.kit import CHECKOUT, KIT_ROOT, TESTS_DIR
 from harness.results import read as read_results
 from harness.supervise import run_program
 
@@ -27,8 +27,15 @@ RUN_TAG = "PROCSPEC_RUN_TAG"
 
 
 def pytest_command(args: Sequence[str]) -> list[str]:
-    """``python -m pytest`` on procspec's tests, from the repository root."""
-    return [sys.executable, "-m", "pytest", "--rootdir", str(REPO_ROOT), *args]
+    """``python -m pytest`` on procspec's tests (rooted at the kit: the checkout, or the
+    installed package), without pytest's cache (it would write into the package)."""
+    return [sys.executable, "-m", "pytest", "--rootdir", str(KIT_ROOT), "-p",
+            "no:cacheprovider", *args]
+
+
+def suite_cwd() -> Optional[str]:
+    """Where suite runs start: the checkout, else the caller's own directory."""
+    return None if CHECKOUT is None else str(CHECKOUT)
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env[RUN_TAG] = tag
         # Own session, so that a run that overstays is ended with everything it started.
-        ran = run_program(pytest_command(args), timeout, cwd=str(REPO_ROOT), env=env)
+        ran = run_program(pytest_command(args), timeout, cwd=suite_cwd(), env=env)
         out, err = ran.stdout, ran.stderr
         if ran.timed_out:
             err += f"\nprocspec: suite run killed after {timeout} s"

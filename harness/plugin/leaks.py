@@ -19,12 +19,13 @@ import signal
 import threading
 import time
 from types import FrameType
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import psutil
 import pytest
 
 from harness.helper_processes import is_helper
+from harness.plugin.bookkeeping import is_procspec_item
 
 
 def _descendants() -> dict[int, psutil.Process]:
@@ -64,7 +65,7 @@ def kill_and_reap(procs: list[psutil.Process]) -> None:
 @pytest.fixture(autouse=True)
 def no_leaked_children(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves a child process behind, running or unreaped (kill it first)."""
-    if request.config.getoption("--no-leak-check"):
+    if request.config.getoption("--no-leak-check") or not is_procspec_item(request.node):
         yield
         return
     before = set(_descendants())
@@ -87,7 +88,7 @@ def _workers() -> list[psutil.Process]:
         return []
 
 
-def _make_handler(forward: bool):  # type: ignore[no-untyped-def]
+def _make_handler(forward: bool) -> Callable[[int, Optional[FrameType]], None]:
     def on_sigterm(signum: int, frame: Optional[FrameType]) -> None:
         if os.getpid() not in _installed_in:  # a forked child: die as without us
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -105,7 +106,9 @@ def _make_handler(forward: bool):  # type: ignore[no-untyped-def]
 
 
 _installed_in: set[int] = set()
-"""The pids whose SIGTERM handler is ours."""
+"""The pids whose SIGTERM handler is ours (a child forked from a thread other than the
+main one still inherits it; there the handler gives SIGTERM its default action back and
+re-sends it)."""
 
 _around_fork: list[object] = []
 
@@ -133,39 +136,6 @@ def _after_fork_in_child() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
                         after_in_child=_after_fork_in_child)
-
-
-def _workers() -> list[psutil.Process]:
-    """The xdist workers of this controller (its direct children)."""
-    try:
-        return psutil.Process().children()
-    except psutil.Error:
-        return []
-
-
-def _make_handler(forward: bool):  # type: ignore[no-untyped-def]
-    def on_sigterm(signum: int, frame: Optional[FrameType]) -> None:
-        if os.getpid() not in _installed_in:  # a forked child: die as without us
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: never interrupt the teardown
-        if forward:
-            for worker in _workers():
-                try:
-                    worker.send_signal(signal.SIGTERM)
-                except psutil.Error:
-                    pass
-        raise KeyboardInterrupt(f"SIGTERM to pytest (pid {os.getpid()})")
-    return on_sigterm
-
-
-_installed_in: set[int] = set()
-"""The pids whose SIGTERM handler is ours. A child forked by a test (fork start method)
-inherits the handler; in it the handler gives SIGTERM its default action back and
-re-sends it, so ``terminate()`` ends the child with -15 as it would without the plugin.
-(Resetting the handler in an at-fork hook instead loses a SIGTERM that arrives between
-``fork()`` and the hook: measured, ``terminate()`` straight after ``start()``.)"""
 
 
 def pytest_configure(config: pytest.Config) -> None:

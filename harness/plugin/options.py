@@ -83,13 +83,12 @@ def _check_marker_expression(config: pytest.Config) -> Optional[str]:
         return None
     try:  # pytest's own parser (private, but the same one -m uses)
         from _pytest.mark.expression import Expression
+
+        Expression.compile(expression)
     except ImportError:
-        Expression = None
-    if Expression is not None:
-        try:
-            Expression.compile(expression)
-        except Exception as exc:  # ParseError before pytest 9, SyntaxError since
-            return f"-m {expression!r}: not a marker expression ({_one_line(exc)})"
+        pass
+    except Exception as exc:  # ParseError before pytest 9, SyntaxError since
+        return f"-m {expression!r}: not a marker expression ({_one_line(exc)})"
     known = {re.split(r"[(:]", line, maxsplit=1)[0].strip()
              for line in config.getini("markers")}
     names = re.findall(r"[\w.+\-\[\]/\\]+", re.sub(r"\([^)]*\)", " ", expression))

@@ -18,7 +18,9 @@ import subprocess
 import pytest
 
 from harness import expectations
-from harness.claims import REPO_ROOT, TESTS_DIR, load_claims
+from harness.claims import load_claims
+from harness.kit import CHECKOUT as REPO_ROOT
+from harness.kit import TESTS_DIR
 from harness.suite import pytest_command
 
 pytestmark = pytest.mark.meta

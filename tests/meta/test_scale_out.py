@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import REPO_ROOT
+from harness.kit import CHECKOUT as REPO_ROOT
 
 pytestmark = pytest.mark.meta
 

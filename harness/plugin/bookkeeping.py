@@ -184,10 +184,15 @@ def classify(item: pytest.Item, call: pytest.CallInfo[Any],
     return outcomes.INCONCLUSIVE, []
 
 
+_SO_FAR = pytest.StashKey[tuple[str, list[str]]]()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: sees the xfail handling's result
 def pytest_runtest_makereport(
         item: pytest.Item, call: pytest.CallInfo[Any]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Classify each phase; the teardown report carries the whole test's kind (what
+    ``--junitxml`` shows as the ``kind`` property, with ``claims`` and ``subject``)."""
     report = yield
     kind, claims = classify(item, call, report)
     if kind == outcomes.INCONCLUSIVE and report.skipped and hasattr(report, "wasxfail"):
@@ -197,7 +202,11 @@ def pytest_runtest_makereport(
         del report.wasxfail
         report.sections.append(("procspec", f"expected failure ({reason}) did not fail by "
                                             "its verdict: inconclusive"))
-    report.user_properties.append((KIND_KEY, kind))
+    so_far, so_far_claims = item.stash.get(_SO_FAR, (outcomes.PASSED, []))
+    worst = outcomes.worst([so_far, kind])
+    claims = list(dict.fromkeys([*so_far_claims, *claims]))
+    item.stash[_SO_FAR] = (worst, claims)
+    report.user_properties.append((KIND_KEY, worst if call.when == "teardown" else kind))
     if claims:
         report.user_properties.append((VERDICT_CLAIMS_KEY, claims))
     return report

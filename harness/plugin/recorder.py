@@ -76,7 +76,7 @@ class Recorder:
             entry["outcome"] = kind
             entry["message"] = text[-4000:] if kind != outcomes.PASSED else ""
             entry["verdict_claims"] = list(props.get(VERDICT_CLAIMS_KEY, []))
-        elif kind in outcomes.RED:  # e.g. the leak guard after a verdict: both reported
+        elif kind in outcomes.RED and report.failed:  # e.g. a leak after a verdict: both
             entry["notes"].append(f"{report.when}: {text[-2000:]}")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

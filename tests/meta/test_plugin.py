@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from xml.etree import ElementTree
 
 import psutil
 import pytest
@@ -152,7 +153,7 @@ def test_verdict_then_a_leak():
 
 def test_only_a_tests_own_violation_is_a_verdict_everything_else_is_inconclusive(
         plugin_run, pytester):
-    result = plugin_run(VERDICTS, "--results-json", "out.json")
+    result = plugin_run(VERDICTS, "--results-json", "out.json", "--junitxml", "out.xml")
     tests = {t["nodeid"].split("::")[1]: t for t in
              json.loads((pytester.path / "out.json").read_text())["tests"]}
     kinds = {name: t["outcome"] for name, t in tests.items()}
@@ -171,6 +172,12 @@ def test_only_a_tests_own_violation_is_a_verdict_everything_else_is_inconclusive
     assert any("child processes left behind" in note for note in leak["notes"]), leak
     result.stdout.fnmatch_lines(["LIFE-001*FAIL 3/8*",
                                  "*5 test(s) inconclusive: they failed without a verdict*"])
+    # --junitxml carries each test's claims, subject and kind, for any CI that reads JUnit
+    cases = ElementTree.parse(pytester.path / "out.xml").getroot().iter("testcase")
+    junit = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+             for case in cases}
+    assert {name: props.get("kind") for name, props in junit.items()} == kinds, junit
+    assert junit["test_fails_with_its_own_verdict"]["claims"] == "['LIFE-001']"
 
 
 def test_a_skipped_test_makes_its_claim_partial_and_the_missing_tool_is_named(plugin_run):

@@ -27,6 +27,11 @@ An implementation is named by the module part of a backend name (``billiard`` fo
 ``multiprocessing``; the negative controls are ``control`` (specs/expectations/ must never
 have a ``control.json``: a control's failures are its purpose; the harness's own tests use
 one from another directory, see ``PROCSPEC_EXPECTATIONS``).
+
+Echo tests match by their echo server (the ``echo_server_name`` parameter): a named server
+(``--echo-server page-server``, harness.echo.NAMED_SERVERS) is the implementation of that
+name (``page-server.json``); a raw ``--echo-server`` command, and procspec's own server
+under a backend, have none (nothing is expected of them but the claims).
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ class Expectation:
     python: tuple[str, ...] = ()
     test: str = "*"
     intermittent: bool = False
+    source: str = ""
+    """The file it came from (shown with its reason)."""
 
     def matches(self, subject: "Subject", claims: Sequence[str], test_name: str,
                 python_version: str) -> bool:
@@ -157,7 +164,7 @@ def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:
             version=entry.get("version", "*"),
             start_methods=tuple(entry.get("start_methods", ())),
             python=tuple(entry.get("python", ())), test=entry.get("test", "*"),
-            intermittent=bool(entry.get("intermittent", False))))
+            intermittent=bool(entry.get("intermittent", False)), source=source))
     return found
 
 
@@ -171,8 +178,41 @@ def load(directory: Optional[Path] = None) -> tuple[Expectation, ...]:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("implementation") != path.stem:
             raise ValueError(f"{path}: 'implementation' must be {path.stem!r}")
+        found += parse(data, f"specs/expectations/{path.name}"
+                       if directory == EXPECTATIONS_DIR else str(path))
+    return tuple(found) + _user_expectations
+
+
+_user_expectations: tuple[Expectation, ...] = ()
+
+
+def use_files(paths: Sequence[str]) -> None:
+    """Add the user's own expectation files (``--expectations PATH``: an implementation
+    procspec does not ship); raises ``ValueError`` naming what is wrong with one."""
+    global _user_expectations
+    found: list[Expectation] = []
+    for name in paths:
+        path = Path(name)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{name}: not a JSON object like specs/expectations/*.json")
         found += parse(data, str(path))
-    return tuple(found)
+    _user_expectations = tuple(found)
+    load.cache_clear()
+
+
+def describe_echo_server(echo_server_name: str) -> Optional[Subject]:
+    """The subject an echo server under test stands for: a named server is the
+    implementation of its name; any other server (a raw command, procspec's own server
+    under a backend) is none (None)."""
+    from harness.echo import NAMED_SERVERS
+
+    if echo_server_name not in NAMED_SERVERS:
+        return None
+    return Subject(echo_server_name, echo_server_name, None, None)
 
 
 def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,
@@ -180,7 +220,15 @@ def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,
                      expectations: Optional[Sequence[Expectation]] = None
                      ) -> Optional[Expectation]:
     """The expectation that says this test fails on this backend, if there is one."""
-    subject = describe(backend_name)
+    return expected_failure_of(describe(backend_name), claims, test_name, python_version,
+                               expectations)
+
+
+def expected_failure_of(subject: Subject, claims: Sequence[str], test_name: str,
+                        python_version: Optional[str] = None,
+                        expectations: Optional[Sequence[Expectation]] = None
+                        ) -> Optional[Expectation]:
+    """The expectation that says this test fails on this subject, if there is one."""
     python_version = python_version or platform.python_version()
     for expectation in (load() if expectations is None else expectations):
         if expectation.matches(subject, claims, test_name, python_version):
@@ -191,25 +239,33 @@ def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,
 def xfail_reason(expectation: Expectation) -> str:
     """The reason an expected failure carries (also what the report shows)."""
     return (f"known deviation of {expectation.implementation} from {expectation.claim}: "
-            f"{expectation.reason} [specs/expectations/{expectation.implementation}.json]")
+            f"{expectation.reason} [{expectation.source or expectation.implementation}]")
 
 
 def mark_expected_failures(items: Sequence[Any]) -> None:
     """Plugin hook body: give each collected test its expectation as a strict xfail.
 
-    Only tests that run on a backend (the ``backend_name`` parameter) can match. The reason
-    is also kept in ``user_properties`` as ``expected_failure``, for the results file.
+    Only tests that run on a backend (the ``backend_name`` parameter) or on a named echo
+    server (``echo_server_name``) can match. The reason is also kept in
+    ``user_properties`` as ``expected_failure``, for the results file.
     """
     import pytest
 
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        backend_name = params.get("backend_name")
-        if not isinstance(backend_name, str):
+        backend_name, echo_server_name = params.get("backend_name"), params.get(
+            "echo_server_name")
+        if isinstance(backend_name, str):
+            subject: Optional[Subject] = describe(backend_name)
+        elif isinstance(echo_server_name, str):
+            subject = describe_echo_server(echo_server_name)
+        else:
+            subject = None
+        if subject is None:
             continue
         claims = [cid for mark in item.iter_markers("claim") for cid in mark.args]
         name = getattr(item, "originalname", None) or item.name
-        expectation = expected_failure(backend_name, claims, name)
+        expectation = expected_failure_of(subject, claims, name)
         if expectation is None:
             continue
         reason = xfail_reason(expectation)

@@ -4,6 +4,13 @@ Each is procspec's server (harness.echo.server, fork) with one defect, run as
 ``python -m harness.controls.echo_servers NAME --host H --port N``; the meta-tests point
 the suite at it with ``--echo-server``. Handlers that would wait use bounded sleeps, and
 the runner kills each server's whole process group, so none can hang a run or outlive it.
+
+Each control's ``breaks`` is the exact set of claims it breaks by verdict when the whole
+echo topic runs against it (specs/echo-server.md, "One claim, one behaviour"). Two kinds
+are here twice, as different implementations: upper-casing decoded text (``text-upper``:
+UTF-8 ``str.upper``; ``latin1-upper``: Latin-1 ``str.upper``) and losing part of long
+replies (``loses-long-bytes``: 24 bytes of every full chunk; ``truncates-replies``: all but
+1024 bytes of every read).
 """
 
 from __future__ import annotations
@@ -57,8 +64,32 @@ def talk_loses_bytes(conn: socket.socket) -> None:
                   else data.upper())
 
 
+def talk_latin1_upper(conn: socket.socket) -> None:
+    """Upper-cases each chunk as Latin-1 text: every byte is a character, so nothing
+    crashes, but bytes 0xE0-0xFE (UTF-8 lead bytes among them) change too, 0xDF ('ß')
+    becomes 'SS', and 0xB5/0xFF (whose upper case is no Latin-1 character) become '?'."""
+    _handler_loop(conn, lambda data: data.decode("latin-1").upper().encode("latin-1",
+                                                                            "replace"))
+
+
+def talk_truncates(conn: socket.socket) -> None:
+    """Reads up to 64 KiB at a time and sends back only the first 1024 bytes of each read
+    (upper-cased): a long message that arrives at once loses its tail."""
+    try:
+        while True:
+            try:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data[:1024].upper())
+            except (ConnectionResetError, BrokenPipeError):
+                break
+    finally:
+        conn.close()
+
+
 def talk_once(conn: socket.socket) -> None:
-    """Answers the first chunk, then closes the connection."""
+    """Answers the first chunk (one receive, up to 1024 bytes), then closes the connection."""
     _handler_loop(conn, bytes.upper, once=True)
 
 
@@ -137,6 +168,8 @@ SERVERS: dict[str, Callable[[str, int], None]] = {
     "threads": lambda host, port: _accept_forever(host, port, _thread),
     "never-reaps": lambda host, port: _accept_forever(host, port, _fork_never_wait),
     "text-upper": _with_handler(talk_text_upper),
+    "latin1-upper": _with_handler(talk_latin1_upper),
+    "truncates-replies": _with_handler(talk_truncates),
     "loses-long-bytes": _with_handler(talk_loses_bytes),
     "one-reply": _with_handler(talk_once),
     "no-close-on-eof": _with_handler(talk_ignores_eof),
@@ -161,7 +194,14 @@ CONTROLS = [
             {"ECHO-001", "ECHO-002"}),
     _server("loses-long-bytes", "drops 24 bytes of every full 1024-byte chunk",
             {"ECHO-001", "ECHO-004"}),
-    _server("one-reply", "ends the session after the first reply", {"ECHO-003"}),
+    _server("latin1-upper", "upper-cases each chunk as Latin-1 text (str.upper of "
+            "data.decode('latin-1')): non-ASCII bytes change", {"ECHO-001", "ECHO-002"}),
+    _server("truncates-replies", "reads up to 64 KiB at a time and sends back only the "
+            "first 1024 bytes of each read", {"ECHO-001", "ECHO-004"}),
+    # One receive per connection: a message longer than 1024 bytes is several receives,
+    # so its reply loses its tail too (ECHO-001, ECHO-004 own long messages).
+    _server("one-reply", "answers the first receive (up to 1024 bytes), then closes the "
+            "connection", {"ECHO-001", "ECHO-003", "ECHO-004"}),
     _server("never-reaps", "forks a handler per connection and never waits for it",
             {"ECHO-010"}),
     _server("no-close-on-eof", "a handler keeps the connection open after the client's EOF",

@@ -3,6 +3,10 @@
 Binds loopback by default; ``--port 0`` (the default) lets the OS choose, and the server
 prints ``listening HOST PORT`` once it accepts connections. ``--backend`` is any backend
 name (harness.backends): ``fork``, ``spawn``, ``forkserver``, ``billiard``, ...
+
+``python -m harness.echo page-server [--host H] [--port N]``: the page's server as written
+(default start method, fork here), which keeps its copy of each accepted socket until the
+next ``accept()``: the named server ``page-server`` (``--echo-server page-server``).
 """
 
 from __future__ import annotations
@@ -23,11 +27,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--backend", default="fork",
                        help="the implementation that starts each handler (default fork)")
+    page = sub.add_parser("page-server", help="run the page's server as written (keeps its "
+                                              "copy of the accepted socket)")
+    page.add_argument("--host", default=LOOPBACK)
+    page.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     from harness.echo.server import serve as run
 
     try:
-        run(args.host, args.port, args.backend)
+        if args.command == "page-server":
+            run(args.host, args.port, "fork", keep_accepted=True)
+        else:
+            run(args.host, args.port, args.backend)
     except KeyboardInterrupt:
         return 130
     return 0

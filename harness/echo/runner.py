@@ -6,6 +6,12 @@ until some process of it listens on the port, and yields a :class:`RunningServer
 way out it kills the whole group and every descendant (SIGKILL: a server under test may
 ignore anything gentler) and reaps them all.
 
+A command that cannot serve fails once, with the reason: :func:`template_problem` tells an
+unusable template (empty, unbalanced quotes, no ``{port}``) without running it;
+:func:`preflight` starts it once. A command that exited early or did not listen within the
+start grace is remembered (per process): every later :func:`running_server` of it raises
+:class:`ServerDidNotStart` at once, with the same reason.
+
 Reaping orphans: a killed server's handlers are re-parented, normally to PID 1. Not every
 PID 1 reaps (in this project's VMs and in containers without an init, orphans stay zombies
 for ever), so while a server runs the calling process is the *child subreaper* of its
@@ -25,18 +31,17 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import psutil
 
-from harness.echo import LOOPBACK, SERVER_START_GRACE
-
-#: Command-line fragments of helper processes an implementation keeps on purpose.
-HELPER_MARKS = ("forkserver", "resource_tracker", "semaphore_tracker")
+from harness.echo import LOOPBACK, SERVER_START_GRACE, named_server_template
+from harness.helper_processes import is_helper
 
 
 class ServerDidNotStart(RuntimeError):
-    """The command exited, or did not listen within the grace."""
+    """The command exited, or did not listen within the grace (or did so before, in this
+    process), or cannot be run at all."""
 
 
 @dataclass(frozen=True)
@@ -98,20 +103,14 @@ def is_running(server: RunningServer) -> bool:
         return False
 
 
-def is_helper(proc: psutil.Process) -> bool:
-    try:
-        return any(m in " ".join(proc.cmdline()) for m in HELPER_MARKS)
-    except psutil.Error:
-        return False
-
-
 def zombies(server: RunningServer) -> list[int]:
     """Descendants that have ended and that nobody has reaped."""
     return [p.pid for p in tree(server)[1:] if _status(p) == psutil.STATUS_ZOMBIE]
 
 
 def live_workers(server: RunningServer) -> list[int]:
-    """Running descendants, the implementation's helper processes excepted."""
+    """Running descendants, the implementation's helper processes (a fork server, a resource
+    tracker: :func:`harness.helper_processes.is_helper`) excepted, never their children."""
     return [p.pid for p in tree(server)[1:]
             if _status(p) not in (psutil.STATUS_ZOMBIE, "gone") and not is_helper(p)]
 
@@ -215,27 +214,105 @@ def _lingers(pid: int) -> bool:
         return False
 
 
+# --- templates that cannot serve ---------------------------------------------------------
+
+def template_problem(template: str) -> Optional[str]:
+    """Why ``template`` (a command template, or the name of a named server) cannot be a
+    server command, in one line; None when it can be tried."""
+    if not template.strip():
+        return "the command is empty"
+    named = named_server_template(template)
+    if named is not None:
+        template = named
+    try:
+        words = shlex.split(template)
+    except ValueError as exc:
+        return f"the command cannot be split into words like a shell would ({exc})"
+    if not words:
+        return "the command is empty"
+    if "{port}" not in template:
+        return ("the command has no {port}: the suite picks a free port and passes it to the "
+                "server there (and {host}, the loopback address); named servers: "
+                + ", ".join(sorted(_named_servers())))
+    return None
+
+
+def _named_servers() -> list[str]:
+    from harness.echo import NAMED_SERVERS
+
+    return list(NAMED_SERVERS)
+
+
+#: Templates that did not start in this process, with the reason (see running_server).
+_did_not_start: dict[str, str] = {}
+
+
+def start_failure(template: str) -> Optional[str]:
+    """The reason ``template`` did not start earlier in this process (None: it did not fail)."""
+    return _did_not_start.get(template)
+
+
+def preflight(template: str, host: str = LOOPBACK,
+              start_grace: float = SERVER_START_GRACE) -> Optional[str]:
+    """Start ``template`` once and end it: the one-line reason it does not serve, or None."""
+    problem = template_problem(template)
+    if problem:
+        return problem
+    named = named_server_template(template)
+    try:
+        with running_server(named or template, host=host, start_grace=start_grace):
+            return None
+    except ServerDidNotStart as exc:
+        return str(exc).splitlines()[0]
+
+
+def _said(log: Any) -> str:
+    log.seek(0)
+    lines = [ln.strip() for ln in log.read()[-2000:].decode(errors="replace").splitlines()
+             if ln.strip()]
+    return lines[-1][:200] if lines else "nothing"
+
+
 @contextlib.contextmanager
 def running_server(template: str, name: Optional[str] = None, host: str = LOOPBACK,
                    start_grace: float = SERVER_START_GRACE) -> Iterator[RunningServer]:
-    """Start ``template`` on a free port of ``host``; yield it listening; end it whole."""
+    """Start ``template`` on a free port of ``host``; yield it listening; end it whole.
+
+    Raises :class:`ServerDidNotStart` (one line: why, and the last line the command printed)
+    when the template is unusable, when the command exits before it listens or does not
+    listen within ``start_grace``, and, at once, when it did either before in this process.
+    """
+    earlier = _did_not_start.get(template)
+    if earlier is not None:
+        raise ServerDidNotStart(f"{earlier} (earlier in this run; not started again)")
+    problem = template_problem(template)
+    if problem:
+        _did_not_start[template] = problem
+        raise ServerDidNotStart(problem)
     port = free_port(host)
     argv = fill(template, host, port)
     subreaper = _set_subreaper(True)
     log = tempfile.TemporaryFile()
     try:
-        popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:
+            why = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
+            _did_not_start[template] = why
+            raise ServerDidNotStart(why) from None
         try:
             deadline = time.monotonic() + start_grace
             while not _listening(popen.pid, port):
                 if popen.poll() is not None or time.monotonic() >= deadline:
-                    log.seek(0)
-                    said = log.read()[-2000:].decode(errors="replace")
-                    why = (f"exited with status {popen.returncode}"
+                    why = (f"the command exited with status {popen.returncode} before it "
+                           f"listened on {host}:{port}"
                            if popen.returncode is not None
-                           else f"not listening on {host}:{port} after {start_grace} s")
-                    raise ServerDidNotStart(f"server {argv}: {why}; it said:\n{said}")
+                           else f"the command was not listening on {host}:{port} "
+                                f"{start_grace:g} s after it started")
+                    why += f"; its last output: {_said(log)}"
+                    _did_not_start[template] = why
+                    raise ServerDidNotStart(why)
                 time.sleep(0.02)
             yield RunningServer(name or template, tuple(argv), host, port, popen.pid,
                                 os.getpgid(popen.pid))

@@ -9,7 +9,8 @@ Three deliberate differences, each explained in specs/echo-server.md:
 
 - the parent closes its own copy of the accepted socket straight after ``start()`` (the
   page's keeps it until the next ``accept()`` returns, so a client that half-closes sees
-  no EOF until another client connects: the ``keeps-accepted-socket`` control);
+  no EOF until another client connects: ``keep_accepted=True``, which the named server
+  ``page-server`` and the control ``echo-keeps-accepted-socket`` run);
 - ``sendall`` instead of ``send`` (the same on a blocking Linux socket, and it says so);
 - ``BrokenPipeError`` ends the handler quietly too (a reset can surface on ``send`` as
   EPIPE; the page's handler would die with a traceback, which is harmless but noisy).

@@ -36,6 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only the tests bound to this claim ID (repeatable)")
     group.addoption("--results-json", default=None, metavar="PATH",
                     help="write each test's outcome, claims and subject as JSON")
+    group.addoption("--expectations", action="append", default=[], metavar="PATH",
+                    help="known deviations of an implementation procspec does not ship: "
+                         "a JSON file in the format of specs/expectations/*.json "
+                         "(repeatable); matching tests become strict expected failures")
     group.addoption("--no-leak-check", action="store_true", default=False,
                     help="do not fail tests that leave child processes behind")
 
@@ -47,9 +51,10 @@ def is_worker(config: pytest.Config) -> bool:
 @pytest.hookimpl(trylast=True)  # after every plugin has registered its markers
 def pytest_configure(config: pytest.Config) -> None:
     if is_worker(config):  # the controller has checked everything already
+        _use_expectations(config)
         return
     for check in (_check_backends, _check_claims, _check_marker_expression,
-                  _check_echo_servers):
+                  _use_expectations, _check_echo_servers):
         problem = check(config)
         if problem:
             raise pytest.UsageError(problem)
@@ -61,6 +66,21 @@ def _check_backends(config: pytest.Config) -> Optional[str]:
             backends.resolve(name)
         except ValueError as exc:
             return f"--backend: {_one_line(exc)}"
+    return None
+
+
+def _use_expectations(config: pytest.Config) -> Optional[str]:
+    from harness import expectations
+
+    try:
+        expectations.use_files(config.getoption("--expectations"))
+    except ValueError as exc:
+        return f"--expectations: {_one_line(exc)}"
+    known = load_claims()
+    for expectation in expectations.load():
+        if expectation.claim not in known:
+            return (f"--expectations: {expectation.source}: claim {expectation.claim!r} "
+                    "is not in specs/")
     return None
 
 
@@ -123,12 +143,15 @@ def backend_names(config: pytest.Config) -> list[str]:
 
 def echo_server_templates(config: pytest.Config) -> dict[str, str]:
     """Name -> command template of each echo server under test: the ``--echo-server``
-    commands (a command is named by itself), else procspec's server under each backend."""
+    values (a named server, such as ``page-server``, is named by its name and runs its
+    template, harness.echo.NAMED_SERVERS; a command is named by itself), else procspec's
+    server under each backend."""
+    from harness.echo import resolve_server
     from harness.echo.runner import procspec_server_template
 
     commands = config.getoption("--echo-server")
     if commands:
-        return {cmd: cmd for cmd in commands}
+        return dict(resolve_server(cmd) for cmd in commands)
     return {name: procspec_server_template(name) for name in backend_names(config)}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Optional
 
 from harness import limits, mailbox
 
@@ -48,11 +48,16 @@ def report_grandchild_name(path: str, backend_name: str) -> None:
                         "grandchild_name": grandchild.name})
 
 
-def hold(started_path: str, release_path: str, backend_name: str) -> None:
-    """Post our pid and name as seen from inside, then wait (bounded) for the go-ahead."""
+def hold(started_path: str, release_path: str, backend_name: str,
+         released_path: Optional[str] = None) -> None:
+    """Post our pid and name as seen from inside, then wait (bounded) for the go-ahead;
+    once it has come, post that (at ``released_path``, when given): proof that this child
+    was still running when the parent gave it."""
     mailbox.post(started_path, {"pid": os.getpid(),
                                 "name": current_process_of(backend_name).name})
-    mailbox.hold_until(release_path)
+    released = mailbox.hold_until(release_path)
+    if released and released_path is not None:
+        mailbox.post(released_path, {"pid": os.getpid(), "at": time.monotonic()})
 
 
 def sleep_long(started_path: str) -> None:

@@ -6,7 +6,9 @@ starts a child, joins it and reports its own ``n``. The child reports the ``n`` 
 the name of its main module, and ``n`` after its own ``n = 0`` (the page's write).
 
 Every report is one JSON line ``[event, data]`` on stdout: ``body`` (top-level code ran,
-with ``__name__``), ``child`` and ``parent``.
+with ``__name__``), ``child`` and ``parent`` (with whether ``start()`` and ``join()``
+returned: both are bounded calls, harness.supervise, and the parent reads its ``n`` once
+the OS shows the child has ended).
 """
 
 from __future__ import annotations
@@ -34,16 +36,21 @@ def child() -> None:
 
 def main(argv: list[str]) -> None:
     global n
-    from harness import limits
     from harness.backends import resolve
-    from harness.supervise import supervised, timed_join
+    from harness.supervise import attempt, inherit_patience, supervised
 
+    backend = resolve(argv[0])
+    inherit_patience(backend.name)
     n = int(argv[1])
-    proc = resolve(argv[0]).Process(target=child)
-    with supervised(proc):
-        proc.start()
-        timed_join(proc, limits.JOIN_GRACE)
-    _say("parent", {"n_after_join": n, "exitcode": proc.exitcode})
+    proc = backend.Process(target=child)
+    with supervised(backend.name) as session:
+        start = session.start(proc)
+        join = session.join(proc) if start.returned else None
+        session.settle()
+        exitcode = attempt(lambda: proc.exitcode)
+    _say("parent", {"n_after_join": n, "start_returned": start.returned,
+                    "join_returned": join is not None and join.returned,
+                    "exitcode": exitcode if isinstance(exitcode, int) else None})
 
 
 if __name__ == "__main__":

@@ -3,15 +3,18 @@
 Files work with every implementation of the Process API (a pipe or queue of one library
 cannot always be passed to the child of another), under every start method, and even when
 the "child" is a thread in disguise. A child posts a picklable value to a path it was
-given; the write is atomic (write, then rename), so the parent sees all of it or nothing.
+given; the write is atomic (write, then hard-link into place), so the parent sees all of it
+or nothing, and happens once: the first report at a path stays.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -20,12 +23,27 @@ from typing import Any, Optional, Type
 from harness import limits
 
 
-def post(path: str, value: Any) -> None:
-    """Child side: publish ``value`` at ``path`` atomically."""
-    tmp = f"{path}.{os.getpid()}.tmp"
+def post(path: str, value: Any) -> bool:
+    """Child side: publish ``value`` at ``path`` atomically, once: the first post stays
+    (False when ``path`` was already posted). A report is what the child said first; a
+    broken implementation that runs the target again (in the parent, say) cannot overwrite
+    it."""
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(tmp, "wb") as fh:
         pickle.dump(value, fh)
-    os.replace(tmp, path)
+    try:
+        os.link(tmp, path)  # atomic, and fails when path exists
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: create-if-absent is then not atomic
+        if os.path.exists(path):
+            return False
+        os.replace(tmp, path)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return True
 
 
 def read(path: str, default: Any = None) -> Any:

@@ -1,8 +1,8 @@
 """Pictures of the join scenario: total time against N (max and sum models), and a Gantt.
 
 Hand-written SVG (no plotting library) for the report, and plain text for the terminal.
-The data are small records, so a picture can be drawn from a fresh measurement
-(:func:`measure`, which runs ``harness.scenarios.join``) or from figures stored in results.
+The data are the join runs the tests recorded (``harness.figures``; stored in each results
+file), so a merged report shows every run's own measurements, labelled with the run.
 
 - *Total time against N*: N children, each sleeping ``d`` seconds, started one after
   another and then joined in order. If the children run concurrently the total follows the
@@ -16,7 +16,7 @@ The data are small records, so a picture can be drawn from a fresh measurement
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
@@ -57,18 +57,38 @@ class Timeline:
                    + [1e-3])
 
 
-def timeline_of(run: Any) -> Timeline:
-    """A :class:`Timeline` from a ``harness.scenarios.join.JoinRun`` (duck-typed)."""
-    t0 = run.t0
-
-    def rel(value: Optional[float]) -> Optional[float]:
-        return None if value is None else value - t0
-
-    bars = tuple(Bar(label=f"child {i}", start_call=c.start_call - t0, began=rel(c.began),
-                     ended=rel(c.ended), join_return=c.join_return - t0)
-                 for i, c in enumerate(run.children))
-    return Timeline(backend=run.backend, duration=max(run.durations, default=0.0),
+def timeline_of(figure: dict[str, Any], label: str) -> Timeline:
+    """A :class:`Timeline` from a recorded join run (``JoinRun.figure()``: times in seconds
+    from the first ``start()`` call; ``bars``: start call, began, ended, join return)."""
+    bars = tuple(Bar(label=f"child {i}", start_call=float(b[0]),
+                     began=None if b[1] is None else float(b[1]),
+                     ended=None if b[2] is None else float(b[2]), join_return=float(b[3]))
+                 for i, b in enumerate(figure.get("bars", [])))
+    return Timeline(backend=label, duration=max(figure.get("durations", [0.0]), default=0.0),
                     bars=bars)
+
+
+def from_recorded(figures: Sequence[tuple[str, dict[str, Any]]]
+                  ) -> tuple[list[CurvePoint], list[Timeline]]:
+    """Points and timelines from recorded join runs, each ``(label, figure)``: a point for
+    every run whose children all slept the same time (the models need one ``d``), and per
+    label the timeline of its largest such run."""
+    totals: dict[tuple[str, int, float], list[tuple[float, Optional[int]]]] = {}
+    largest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for label, figure in figures:
+        durations = [float(d) for d in figure.get("durations", [])]
+        if not durations or len(set(durations)) != 1 or not figure.get("bars"):
+            continue
+        peak = peak_overlap(timeline_of(figure, label))
+        totals.setdefault((label, len(durations), durations[0]), []).append(
+            (float(figure["total"]), peak))
+        if len(durations) > largest.get(label, (0, {}))[0]:
+            largest[label] = (len(durations), figure)
+    points = []
+    for (label, n, duration), seen in sorted(totals.items()):
+        total, peak = sorted(seen, key=lambda tp: tp[0])[len(seen) // 2]  # the median run
+        points.append(CurvePoint(label, n, duration, total, peak))
+    return points, [timeline_of(figure, label) for label, (_, figure) in largest.items()]
 
 
 def peak_overlap(timeline: Timeline) -> Optional[int]:
@@ -83,30 +103,6 @@ def peak_overlap(timeline: Timeline) -> Optional[int]:
         running += step
         peak = max(peak, running)
     return peak
-
-
-def measure(backend_names: Sequence[str], ns: Sequence[int] = (1, 2, 4, 8),
-            duration: float = 0.2) -> tuple[list[CurvePoint], list[Timeline]]:
-    """Run the join scenario for each backend and N; keep the largest N's timeline."""
-    from harness.backends import resolve
-    from harness.scenarios.join import run_and_join
-
-    points: list[CurvePoint] = []
-    timelines: list[Timeline] = []
-    from harness.expectations import describe
-
-    for name in backend_names:
-        backend = resolve(name)
-        label = describe(name).label
-        run_and_join(backend, [0.0])  # warm-up: a forkserver starts its server on first use
-        last = None
-        for n in ns:
-            last = run_and_join(backend, [duration] * n)
-            points.append(CurvePoint(label, n, duration, last.total,
-                                     peak_overlap(timeline_of(last))))
-        if last is not None:
-            timelines.append(replace(timeline_of(last), backend=label))
-    return points, timelines
 
 
 # --- SVG -------------------------------------------------------------------------------

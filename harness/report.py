@@ -13,7 +13,8 @@ inline CSS, SVG and a few lines of script; nothing fetched) into the output dire
 - the **negative controls** (``python -m harness controls --json``): which claims each
   broken implementation breaks, the suite's proof that it has teeth;
 - the **pictures** of the join scenario (total time against N with the max and sum models;
-  a Gantt timeline of one run's children), measured now unless ``--no-measure``.
+  a Gantt timeline of one run's children), drawn from the join runs each results file
+  recorded (``harness.figures``) and labelled with the run they came from.
 
 The Markdown also goes to the terminal when ``--print`` is given.
 """
@@ -261,7 +262,7 @@ def render_markdown(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
         for timeline in timelines:
             out += ["```", pictures.text_gantt(timeline), "```", ""]
     else:
-        out.append("Not measured (`--no-measure`, or the join scenario is unavailable).")
+        out.append("No join runs recorded in these results (or `--no-measure`).")
     out += ["", "## Runs", ""]
     out += _runs_lines(matrix)
     return "\n".join(out) + "\n"
@@ -439,7 +440,7 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
         parts += [pictures.svg_gantt(t) for t in timelines]
         parts.append(f"<pre>{_e(pictures.text_total_vs_n(points))}</pre>")
     else:
-        parts.append("<p>Not measured.</p>")
+        parts.append("<p>No join runs recorded in these results.</p>")
     parts.append("<h2>Runs</h2>")
     parts.append(_md_table_to_html(_runs_lines(matrix)))
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
@@ -482,6 +483,22 @@ def wall_time(runs: Sequence[RunResult]) -> Optional[float]:
     return max(b for _, b in spans) - min(a for a, _ in spans)
 
 
+def recorded_join_runs(runs: Sequence[RunResult]) -> list[tuple[str, dict[str, Any]]]:
+    """Every join run the tests recorded, labelled ``implementation/method (run)``."""
+    found = []
+    for run in runs:
+        name = str(run.run.get("tox_env") or Path(run.path).stem)
+        for test in run.tests:
+            subject = run.subject(test.get("subject", "-"))
+            if subject.get("implementation") == "control":
+                continue
+            for figure in (test.get("figures") or {}).get("join_runs", []):
+                if isinstance(figure, dict):
+                    found.append((f"{subject.get('label')} ({name}, Python "
+                                  f"{run.python})", figure))
+    return found
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -492,10 +509,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--controls", type=Path, default=DEFAULT_CONTROLS,
                         help="JSON written by `python -m harness controls --json`")
     parser.add_argument("--no-measure", action="store_true",
-                        help="do not run the join scenario for the pictures")
-    parser.add_argument("--join-backend", action="append", default=[],
-                        help="backend for the join pictures (repeatable; default: the "
-                             "standard start methods)")
+                        help="leave the join pictures out")
     parser.add_argument("--print", action="store_true", dest="print_md",
                         help="also print the Markdown report")
     args = parser.parse_args(argv)
@@ -509,9 +523,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     points: list[pictures.CurvePoint] = []
     timelines: list[pictures.Timeline] = []
     if not args.no_measure:
-        from harness.backends import default_backend_names
-
-        points, timelines = pictures.measure(args.join_backend or default_backend_names())
+        points, timelines = pictures.from_recorded(recorded_join_runs(runs))
     args.out.mkdir(parents=True, exist_ok=True)
     files = []
     if points:

@@ -2,7 +2,8 @@
 
 Ways a parent could end up seeing its child's writes (or a child its parent's), and ways a
 backend could misstate what its children start from. Each is the real implementation with
-one defect (the thread in disguise is reused from the lifecycle controls).
+one defect. (The thread in disguise, whose children share the parent's memory, is the
+lifecycle controls' ``thread``: one control, every claim it breaks.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any, Optional
 from harness import isolation_state, mailbox
 from harness.controls import Control
 from harness.controls._base import ControlContext, base_context
-from harness.controls.lifecycle import ThreadProcess
 
 _FORK = base_context("fork")
 _SPAWN = base_context("spawn")
@@ -56,7 +56,8 @@ class TargetAlsoInParent(_Fork):
 
     def start(self) -> None:
         # start() deletes the target and its arguments from the parent's object; keep them
-        self._call = (self._target, self._args, self._kwargs)
+        if self._popen is None and self._call is None:
+            self._call = (self._target, self._args, self._kwargs)
         super().start()
 
     def join(self, timeout: Optional[float] = None) -> None:
@@ -78,6 +79,7 @@ class StartsOnJoin(_Fork):
     _deferred = False
 
     def start(self) -> None:
+        assert self._popen is None and not self._deferred, "cannot start a process twice"
         self._deferred = True
 
     def _really_start(self) -> None:
@@ -113,16 +115,15 @@ def _control(name: str, defect: str, process_class: Any, base: Any, breaks: set[
 
 
 CONTROLS = [
-    _control("iso-thread", "a thread dressed up as a process: one memory for both",
-             ThreadProcess, _FORK, ALL_WRITES | {"ISO-005", "ISO-009", "ISO-010"}),
     _control("join-copies-state-back", "join() copies the child's module state into the "
              "parent", JoinCopiesStateBack, _FORK, ALL_WRITES),
     _control("target-also-in-parent", "join() runs the target again in the parent",
-             TargetAlsoInParent, _FORK, ALL_WRITES | {"ISO-005", "ISO-009", "ISO-010"}),
+             TargetAlsoInParent, _FORK,
+             ALL_WRITES | {"ISO-005", "ISO-010", "JOIN-003", "JOIN-004"}),
     _control("starts-on-join", "start() defers the fork to the first join()/is_alive()",
-             StartsOnJoin, _FORK, {"ISO-009"}),
+             StartsOnJoin, _FORK, {"ISO-009", "LIFE-004", "JOIN-002", "ECHO-011"}),
     _control("arguments-via-json", "arguments are passed as JSON", ArgumentsViaJson, _FORK,
-             {"ISO-006"}),
+             {"ISO-006", "ECHO-011"}),
     _control("says-spawn-but-forks", "declares start method spawn, but forks", _Fork, _FORK,
              {"ISO-008", "ISO-010"}, declared="spawn"),
     _control("says-fork-but-spawns", "declares start method fork, but spawns", _Spawn, _SPAWN,

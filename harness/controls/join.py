@@ -153,6 +153,7 @@ class LazyStart(_Real):
     order), so children joined in start order run one after another."""
 
     def start(self) -> None:
+        assert self._popen is None and self not in _pending, "cannot start a process twice"
         with _registry_lock:
             _pending.append(self)
 
@@ -182,16 +183,17 @@ def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Co
 
 CONTROLS = [
     _control("serial-start", "start() waits for the child to end (serial inside start())",
-             SerialStart, {"JOIN-002"}),
+             SerialStart, {"JOIN-002", "ECHO-005", "ECHO-006"}),
     _control("lock-serialized", "start() returns at once; children take turns on a flock",
-             LockSerialized, {"JOIN-002"}),
-    _control("pool-of-two", "children run at most two at a time", PoolOfTwo, {"JOIN-002"}),
+             LockSerialized, {"JOIN-002", "ECHO-005", "ECHO-006"}),
+    _control("pool-of-two", "children run at most two at a time", PoolOfTwo,
+             {"JOIN-002", "ECHO-005"}),
     _control("lazy-start", "children start only when joined, each with the ones before it",
-             LazyStart, {"JOIN-002", "JOIN-005"}),
+             LazyStart, {"JOIN-002", "JOIN-005", "LIFE-004", "ISO-009", "ECHO-011"}),
     _control("join-early", "join() returns after 10 ms, before its child ends", JoinEarly,
-             {"JOIN-001", "JOIN-002"}),
+             {"JOIN-001", "LIFE-018", "LIFE-020"}),
     _control("join-late", f"join() returns {LATENESS} s late", JoinLate,
-             {"JOIN-003", "JOIN-004", "JOIN-006"}),
+             {"JOIN-003", "JOIN-004", "JOIN-006", "JOIN-007"}),
     _control("join-waits-for-younger", "join() also waits for every younger sibling",
              JoinWaitsForYounger, {"JOIN-003"}),
     _control("join-timeout-twice", "join(timeout) waits twice the timeout",

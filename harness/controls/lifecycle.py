@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -172,7 +173,7 @@ _thread_counter = itertools.count(1)
 
 
 class ThreadProcess:
-    """A thread dressed up as a process: right names and exit codes, shared everything."""
+    """A thread dressed up as a process: right names and exit codes, shared memory."""
 
     def __init__(self, group: None = None, target: Optional[Callable[..., Any]] = None,
                  name: Optional[str] = None, args: tuple = (), kwargs: Optional[dict] = None,
@@ -201,6 +202,11 @@ class ThreadProcess:
 
     def start(self) -> None:
         assert self._thread is None, "cannot start a process twice"
+        # A child owns the descriptors it is given (a process gets its own copies), so the
+        # disguise gives its thread its own copy of each socket argument: its one defect is
+        # the memory it shares, not a descriptor the parent may close under it.
+        self._args = tuple(arg.dup() if isinstance(arg, socket.socket) else arg
+                           for arg in self._args)
         # daemon: a thread cannot be stopped, so never let one keep the runner alive
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
@@ -247,7 +253,7 @@ CONTROLS = [
     _control("name-ignored", "a given name is dropped for the default one", NameIgnored,
              {"LIFE-008"}),
     _control("names-uncounted", "every default name ends in -1", NamesUncounted,
-             {"LIFE-006"}),
+             {"LIFE-006", "LIFE-007"}),
     _control("flat-names", "a child's child is named like a first-generation child",
              FlatNames, {"LIFE-007"}),
     _control("exitcode-unset", "exitcode stays None after join", ExitcodeUnset,
@@ -267,9 +273,11 @@ CONTROLS = [
     _control("join-timeout-ignored", "join(timeout) returns at once", JoinIgnoresTimeout,
              {"LIFE-018"}),
     _control("join-hangs", "join() never returns (the run must not hang)", JoinHangs,
-             {"LIFE-009"}),
+             {"LIFE-002", "LIFE-009", "JOIN-003", "JOIN-004", "JOIN-006", "JOIN-007"}),
     _control("daemon-by-default", "children are daemons unless told otherwise",
              DaemonByDefault, {"LIFE-020"}),
-    _control("thread", "a thread dressed up as a process", ThreadProcess,
-             {"LIFE-004", "LIFE-007", "LIFE-016", "LIFE-017"}),
+    _control("thread", "a thread dressed up as a process: one memory for both", ThreadProcess,
+             {"LIFE-004", "LIFE-007", "LIFE-008", "LIFE-016", "LIFE-017", "LIFE-020",
+              "ISO-001", "ISO-002", "ISO-003", "ISO-004", "ISO-005", "ISO-009", "ISO-010",
+              "ECHO-007"}),
 ]

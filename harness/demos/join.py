@@ -18,7 +18,7 @@ def _timeline(backend: Backend, say: Say) -> None:
     run = run_and_join(backend, durations, order=[1, 0, 3, 2])
     say(f"Started {len(durations)} children sleeping {durations} s one after another, "
         f"then joined them in the order {list(run.order)}.")
-    say(pictures.text_gantt(pictures.timeline_of(run)))
+    say(pictures.text_gantt(pictures.timeline_of(run.figure(), backend.name)))
     for i, c in enumerate(run.children):
         late = c.join_lateness
         say(f"  child {i}: ran {((c.ended or 0) - (c.began or 0)):.3f} s; join() took "
@@ -33,7 +33,11 @@ def _timeline(backend: Backend, say: Say) -> None:
 
 
 def _curve(backend: Backend, say: Say) -> None:
-    points, _ = pictures.measure([backend.name], ns=(1, 2, 4, 8), duration=0.2)
+    from harness.scenarios.join import run_and_join
+
+    run_and_join(backend, [0.0])  # warm-up: a forkserver starts its server on first use
+    runs = [(backend.name, run_and_join(backend, [0.2] * n).figure()) for n in (1, 2, 4, 8)]
+    points, _ = pictures.from_recorded(runs)
     say(pictures.text_total_vs_n(points))
     _timeline(backend, say)
 

@@ -19,7 +19,7 @@ from typing import Any, Generator, Iterator, Optional
 
 import pytest
 
-from harness import outcomes
+from harness import figures, outcomes
 from harness.claims import load_claims
 from harness.expectations import mark_expected_failures
 from harness.kit import TESTS_DIR
@@ -207,6 +207,9 @@ def pytest_runtest_makereport(
     claims = list(dict.fromkeys([*so_far_claims, *claims]))
     item.stash[_SO_FAR] = (worst, claims)
     report.user_properties.append((KIND_KEY, worst if call.when == "teardown" else kind))
+    published = figures.drain()  # what the scenarios of this phase measured
+    if call.when == "call":
+        report.user_properties += list(published.items())
     if claims:
         report.user_properties.append((VERDICT_CLAIMS_KEY, claims))
     return report

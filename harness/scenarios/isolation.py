@@ -6,7 +6,10 @@ kinds). A child reports through :mod:`harness.mailbox` what it saw before and af
 write, so that a test knows the write really happened there; the parent reads its own view
 after ``join()``. Nothing here asserts; every wait is bounded; every started process is
 reaped; and the parent's module state is restored in ``finally`` whatever happened (tests
-run many examples, under xdist many tests, in one process).
+run many examples, under xdist many tests, in one process). ``start()`` and ``join()`` are
+bounded calls (:mod:`harness.supervise`) whose records say whether they returned; the
+parent's view "after ``join()``" is read once ``join()`` has returned (or been given up)
+and the OS shows the child has ended.
 
 The child targets are the module-level functions at the top.
 """
@@ -17,28 +20,45 @@ import copy
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import psutil
 
 from harness import isolation_state as state
-from harness import limits, mailbox
+from harness import limits, mailbox, patience
 from harness.backends import Backend
-from harness.supervise import Observed, attempt, run_program, supervised, timed_join
+from harness.supervise import (
+    Call,
+    Observed,
+    Session,
+    Watch,
+    attempt,
+    gave_up,
+    patience_env,
+    run_program,
+    slack_for,
+    supervised,
+)
 
 # --- child targets ---------------------------------------------------------------------
 
 
-def write_and_report(path: str, kind: str, value: Any) -> None:
-    """Apply one write to the module state; post the state before and after it."""
+def write_and_report(path: str, write: str) -> None:
+    """Apply one write (``(kind, value)``, read from the mailbox slot ``write``: the value
+    does not travel as an argument, whose passing is ISO-006's business) to the module
+    state; post the state before and after it."""
+    kind, value = mailbox.read(write)
     before = state.view()
     state.apply(kind, value)
     mailbox.post(path, {"pid": os.getpid(), "before": before, "after": state.view()})
 
 
-def mutate_and_report(path: str, arg: dict, kind: str, value: Any) -> None:
-    """Mutate the argument in place; post it before and after."""
+def mutate_and_report(path: str, arg: dict, write: str) -> None:
+    """Mutate the argument in place (``(kind, value)`` read from the mailbox slot
+    ``write``); post it before and after."""
+    kind, value = mailbox.read(write)
     before = copy.deepcopy(arg)
     state.mutate_argument(arg, kind, value)
     mailbox.post(path, {"pid": os.getpid(), "before": before, "after": copy.deepcopy(arg)})
@@ -54,11 +74,17 @@ def report_view(path: str) -> None:
     mailbox.post(path, {"pid": os.getpid(), "view": state.view()})
 
 
-def report_after_go_ahead(path: str, release: str, arg: dict) -> None:
-    """Wait (bounded) for the parent's go-ahead; then post the module state and ``arg``."""
+def report_after_go_ahead(path: str, release: str, arg: dict, twin: Any = None,
+                          entered: Optional[str] = None) -> None:
+    """Post that we run (at ``entered``, when given), wait (bounded) for the parent's
+    go-ahead; then post the module state, ``arg`` and ``twin`` (a copy of ``arg`` the
+    parent never changes: however the implementation passes arguments, the two arrive
+    alike unless ``arg`` was changed before the child got its copy)."""
+    if entered is not None:
+        mailbox.post(entered, os.getpid())
     released = mailbox.hold_until(release)
     mailbox.post(path, {"pid": os.getpid(), "released": released, "view": state.view(),
-                        "arg": copy.deepcopy(arg)})
+                        "arg": copy.deepcopy(arg), "twin": copy.deepcopy(twin)})
 
 
 def report_origin(path: str) -> None:
@@ -77,14 +103,31 @@ def _cmdline(pid: int) -> Optional[list[str]]:
 # --- scenarios -------------------------------------------------------------------------
 
 
-def _run_to_end(backend: Backend, target: Any, args: tuple, kwargs: Optional[dict] = None,
-                ) -> tuple[int, Observed]:
-    """Start the target in a child, join it (bounded); return (parent pid, exitcode)."""
+@dataclass(frozen=True)
+class Ran:
+    """How a child of an isolation scenario was started and joined."""
+
+    start: Call
+    join: Optional[Call]
+    ended: bool
+    exitcode: Observed
+
+    @property
+    def started(self) -> bool:
+        return self.start.returned
+
+
+def _run_to_end(session: Session, backend: Backend, target: Any, args: tuple,
+                kwargs: Optional[dict] = None, report: Optional[str] = None) -> Ran:
+    """Start the target in a child, join it (bounded), wait (bounded) until the OS shows it
+    ended; the parent's view is read after that."""
     proc = backend.Process(target=target, args=args, kwargs=kwargs or {})
-    with supervised(proc):
-        proc.start()
-        timed_join(proc, limits.JOIN_GRACE)
-        return os.getpid(), attempt(lambda: proc.exitcode)
+    start = session.start(proc, report=report)
+    if not start.returned:
+        return Ran(start, None, False, None)
+    join = session.join(proc)
+    ended = session.settle()
+    return Ran(start, join, ended, session.read(lambda: proc.exitcode, join))
 
 
 @dataclass(frozen=True)
@@ -99,18 +142,24 @@ class ChildWrite:
     never reported."""
     parent_after_join: dict
     parent_pid: int
-    exitcode: Observed
+    ran: Ran
+
+    @property
+    def exitcode(self) -> Observed:
+        return self.ran.exitcode
 
 
 def child_writes(backend: Backend, kind: str, value: Any) -> ChildWrite:
     saved = state.view()
     try:
-        with mailbox.Mailbox() as box:
-            path = box.slot("report")
-            parent_pid, exitcode = _run_to_end(backend, write_and_report, (path, kind, value))
+        with mailbox.Mailbox() as box, supervised(backend.name) as session:
+            path, write = box.slot("report"), box.slot("write")
+            mailbox.post(write, (kind, value))
+            ran = _run_to_end(session, backend, write_and_report, (path, write),
+                              report=path)
             return ChildWrite(kind=kind, value=value, parent_before=saved,
                               reported=mailbox.read(path), parent_after_join=state.view(),
-                              parent_pid=parent_pid, exitcode=exitcode)
+                              parent_pid=os.getpid(), ran=ran)
     finally:
         state.restore(saved)
 
@@ -128,21 +177,22 @@ class ArgumentWrite:
     parent_after_join: dict
     """The parent's own argument object after join()."""
     parent_pid: int
-    exitcode: Observed
+    ran: Ran
 
 
 def child_mutates_argument(backend: Backend, arg: dict, kind: str,
                            value: Any) -> ArgumentWrite:
     sent = copy.deepcopy(arg)  # never let a broken implementation touch the caller's object
     original = copy.deepcopy(arg)
-    with mailbox.Mailbox() as box:
-        path = box.slot("report")
-        parent_pid, exitcode = _run_to_end(backend, mutate_and_report,
-                                           (path, sent, kind, value))
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        path, write = box.slot("report"), box.slot("write")
+        mailbox.post(write, (kind, value))
+        ran = _run_to_end(session, backend, mutate_and_report, (path, sent, write),
+                          report=path)
         return ArgumentWrite(original=original, kind=kind, value=value,
                              reported=mailbox.read(path),
                              parent_after_join=copy.deepcopy(sent),
-                             parent_pid=parent_pid, exitcode=exitcode)
+                             parent_pid=os.getpid(), ran=ran)
 
 
 @dataclass(frozen=True)
@@ -153,23 +203,22 @@ class ArgumentsReceived:
     kwargs: dict
     reported: Optional[dict]
     """The child's ``pid``, ``args`` and ``kwargs``; None if it never reported."""
-    start_error: Observed
-    """What ``start()`` raised, or None."""
-    exitcode: Observed
+    ran: Ran
+
+    @property
+    def start_error(self) -> Observed:
+        """What ``start()`` raised, or None (also when it did not return: see ``ran``)."""
+        return self.ran.start.result
 
 
 def child_receives_arguments(backend: Backend, args: tuple, kwargs: dict,
                              ) -> ArgumentsReceived:
-    with mailbox.Mailbox() as box:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("report")
-        proc = backend.Process(target=echo_arguments, args=(path, *copy.deepcopy(args)),
-                               kwargs=copy.deepcopy(kwargs))
-        with supervised(proc):
-            start_error = attempt(proc.start)
-            timed_join(proc, limits.JOIN_GRACE)
-            return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
-                                     start_error=start_error,
-                                     exitcode=attempt(lambda: proc.exitcode))
+        ran = _run_to_end(session, backend, echo_arguments, (path, *copy.deepcopy(args)),
+                          copy.deepcopy(kwargs), report=path)
+        return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
+                                 ran=ran)
 
 
 @dataclass(frozen=True)
@@ -183,7 +232,7 @@ class StartState:
     """The parent's view when it called ``start()``."""
     reported: Optional[dict]
     """The child's ``pid`` and its ``view`` on entry; None if it never reported."""
-    exitcode: Observed
+    ran: Ran
 
 
 def child_start_state(backend: Backend, changes: tuple) -> StartState:
@@ -192,12 +241,11 @@ def child_start_state(backend: Backend, changes: tuple) -> StartState:
         for kind, value in changes:
             state.apply(kind, value)
         at_start = state.view()
-        with mailbox.Mailbox() as box:
+        with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path = box.slot("report")
-            _, exitcode = _run_to_end(backend, report_view, (path,))
+            ran = _run_to_end(session, backend, report_view, (path,), report=path)
             return StartState(changes=changes, import_time=state.IMPORT_TIME,
-                              parent_at_start=at_start, reported=mailbox.read(path),
-                              exitcode=exitcode)
+                              parent_at_start=at_start, reported=mailbox.read(path), ran=ran)
     finally:
         state.restore(saved)
 
@@ -217,30 +265,41 @@ class LateWrites:
     arg_at_start: dict
     arg_after_writes: dict
     reported: Optional[dict]
-    """The child's ``released`` flag, ``view`` and ``arg`` after the go-ahead."""
+    """The child's ``released`` flag, ``view``, ``arg`` and ``twin`` after the go-ahead."""
+    start: Call
+    """``start()`` (when it did not return, no write was made and no go-ahead given)."""
     exitcode: Observed
 
 
 def parent_writes_after_start(backend: Backend, kind: str, value: Any, arg: dict,
                               arg_kind: str, arg_value: Any) -> LateWrites:
     saved = state.view()
-    sent = copy.deepcopy(arg)
+    # Two copies made alike from the same object (even a set's internal order is alike): the
+    # parent changes ``sent`` after start(), never ``twin``.
+    sent, twin = copy.deepcopy(arg), copy.deepcopy(arg)
     try:
-        with mailbox.Mailbox() as box:
-            path, release = box.slot("report"), box.slot("release")
-            proc = backend.Process(target=report_after_go_ahead, args=(path, release, sent))
-            with supervised(proc):
-                proc.start()
-                state.apply(kind, value)
-                state.mutate_argument(sent, arg_kind, arg_value)
-                after_writes, arg_after = state.view(), copy.deepcopy(sent)
-                mailbox.post(release, True)
-                timed_join(proc, limits.JOIN_GRACE)
+        with mailbox.Mailbox() as box, supervised(backend.name) as session:
+            path, release, entered = box.slot("report"), box.slot("release"), box.slot("in")
+            proc = backend.Process(target=report_after_go_ahead,
+                                   args=(path, release, sent, twin, entered))
+            start = session.start(proc, report=entered)
+            if not start.returned:
                 return LateWrites(kind=kind, value=value, arg_kind=arg_kind,
                                   arg_value=arg_value, parent_at_start=saved,
-                                  parent_after_writes=after_writes, arg_at_start=arg,
-                                  arg_after_writes=arg_after, reported=mailbox.read(path),
-                                  exitcode=attempt(lambda: proc.exitcode))
+                                  parent_after_writes=saved, arg_at_start=arg,
+                                  arg_after_writes=arg, reported=None, start=start,
+                                  exitcode=None)
+            state.apply(kind, value)
+            state.mutate_argument(sent, arg_kind, arg_value)
+            after_writes, arg_after = state.view(), copy.deepcopy(sent)
+            mailbox.post(release, True)
+            session.join(proc)
+            session.settle()
+            return LateWrites(kind=kind, value=value, arg_kind=arg_kind,
+                              arg_value=arg_value, parent_at_start=saved,
+                              parent_after_writes=after_writes, arg_at_start=arg,
+                              arg_after_writes=arg_after, reported=mailbox.read(path),
+                              start=start, exitcode=attempt(lambda: proc.exitcode))
     finally:
         state.restore(saved)
 
@@ -271,9 +330,9 @@ class Origin:
 def find_start_method(backend: Backend) -> Origin:
     """Find out a backend's start method from OS facts about one child, not from the
     module state the start-method claims are about (that would be circular)."""
-    with mailbox.Mailbox() as box:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("origin")
-        _run_to_end(backend, report_origin, (path,))
+        _run_to_end(session, backend, report_origin, (path,), report=path)
         return Origin(parent_pid=os.getpid(), parent_cmdline=_cmdline(os.getpid()),
                       reported=mailbox.read(path))
 
@@ -286,6 +345,9 @@ class MainProgram:
     value: int
     returncode: Optional[int]
     timed_out: bool
+    hung_at_exit: Optional[str]
+    """Why the harness ended the program after it had reported (it had not exited ``slack``
+    s later: how an interpreter exits is LIFE-020's business); None when it exited."""
     events: tuple
     """``(event, data)`` the program's processes printed, in output order."""
     stderr: str
@@ -295,8 +357,32 @@ class MainProgram:
 
 
 def run_main_program(backend: Backend, value: int) -> MainProgram:
+    """Run the program in its own session; once it has printed its ``parent`` line it gets
+    ``slack`` s to exit, then it is ended (with its session); else after the graces."""
     cmd = [sys.executable, "-m", "harness.isolation_main", backend.name, str(value)]
-    run = run_program(cmd, timeout=limits.START_GRACE + limits.JOIN_GRACE)
+    slack = slack_for(backend.name, "exit")
+    watch: dict[str, Any] = {}
+
+    def give_up(out: str, pid: int) -> Optional[str]:
+        if "watch" not in watch:
+            watch["watch"] = Watch(root=pid)
+        if '["parent"' not in out:
+            return None
+        now = time.monotonic()
+        if watch["watch"].scan().live:
+            watch.pop("quiet", None)
+            return None
+        quiet = watch.setdefault("quiet", now)
+        if now - quiet >= slack:
+            why = f"the program had not exited {slack} s after it reported"
+            gave_up(backend.name, "exit", why)
+            return why
+        return None
+
+    timeout = patience.grace(backend.name, limits.START_GRACE) + patience.grace(
+        backend.name, limits.JOIN_GRACE)
+    run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,
+                      end_group=True)
     events = []
     for line in run.stdout.splitlines():
         try:
@@ -305,7 +391,8 @@ def run_main_program(backend: Backend, value: int) -> MainProgram:
             event, data = "unparsed", line
         events.append((event, data))
     return MainProgram(value=value, returncode=run.returncode, timed_out=run.timed_out,
-                       events=tuple(events), stderr=run.stderr[-2000:])
+                       hung_at_exit=run.gave_up, events=tuple(events),
+                       stderr=run.stderr[-2000:])
 
 
 def measure_start_states(names: tuple = ("fork", "spawn", "forkserver")) -> None:

@@ -1,8 +1,14 @@
 """Lifecycle scenarios (specs/lifecycle.md): act out start, names, pid, exit, terminate.
 
 Each function drives one process of the backend through one situation and returns a frozen
-record of what it observed. Nothing here asserts; every wait is bounded; every started
-process is reaped before the function returns.
+record of what it observed. Nothing here asserts, and nothing raises on a misbehaving
+implementation: ``start()`` and ``join()`` are bounded calls (:mod:`harness.supervise`)
+whose record says whether they returned; what has ended is read from the OS; every started
+process is ended and reaped at the OS level before the function returns.
+
+Attributes that describe an ended child (``exitcode``, ``is_alive()`` after ``join()``) are
+read once ``join()`` has returned *and* the OS shows the child has ended (a ``join()`` that
+returns early or never is another claim's business: JOIN-001, LIFE-009).
 """
 
 from __future__ import annotations
@@ -13,9 +19,21 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from harness import children, limits, mailbox
+from harness import children, limits, mailbox, patience
 from harness.backends import Backend
-from harness.supervise import Observed, attempt, is_alive, run_program, supervised, timed_join
+from harness.supervise import (
+    Call,
+    Observed,
+    Raised,
+    Watch,
+    attempt,
+    gave_up,
+    is_alive,
+    patience_env,
+    run_program,
+    slack_for,
+    supervised,
+)
 
 
 @dataclass(frozen=True)
@@ -36,26 +54,52 @@ def observe_unstarted(backend: Backend) -> Unstarted:
     )
 
 
+def join_before_start(backend: Backend) -> Call:
+    """``join()`` on a process never started (it should refuse at once; given up after
+    ``limits.RETURN_SLACK`` s)."""
+    proc = backend.Process(target=children.noop)
+    with supervised(backend.name) as session:
+        return session.call("join", lambda: proc.join(limits.JOIN_GRACE))
+
+
+@dataclass(frozen=True)
+class SecondStart:
+    """``start()`` called again on a process whose child runs (waiting for a go-ahead)."""
+
+    first: Call
+    second: Optional[Call]
+    """None when the first ``start()`` did not return."""
+
+
+def second_start(backend: Backend) -> SecondStart:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        started, release = box.slot("started"), box.slot("release")
+        proc = backend.Process(target=children.hold, args=(started, release, backend.name))
+        first = session.start(proc, report=started)
+        second = session.call("start", proc.start) if first.returned else None
+        mailbox.post(release, True)
+        if first.returned:
+            session.join(proc)
+        return SecondStart(first=first, second=second)
+
+
+def _outcome(call: Optional[Call]) -> Observed:
+    if call is None:
+        return Raised("NotCalled", "an earlier call did not return")
+    return call.result if call.returned else Raised("DidNotReturn", call.why)
+
+
 @dataclass(frozen=True)
 class Misuse:
-    """What calls out of order did: ``None`` when the call raised nothing."""
+    """What calls out of order did: ``None`` when the call raised nothing (for demos)."""
 
     join_before_start: Observed
     second_start: Observed
 
 
 def observe_misuse(backend: Backend) -> Misuse:
-    proc = backend.Process(target=children.noop)
-    join_before_start = attempt(lambda: proc.join(limits.JOIN_GRACE))
-    with mailbox.Mailbox() as box:
-        started, release = box.slot("started"), box.slot("release")
-        proc = backend.Process(target=children.hold, args=(started, release, backend.name))
-        with supervised(proc):
-            proc.start()
-            second_start = attempt(proc.start)
-            mailbox.post(release, True)
-            timed_join(proc, limits.JOIN_GRACE)
-    return Misuse(join_before_start=join_before_start, second_start=second_start)
+    return Misuse(join_before_start=_outcome(join_before_start(backend)),
+                  second_start=_outcome(second_start(backend).second))
 
 
 @dataclass(frozen=True)
@@ -65,49 +109,71 @@ class Run:
     parent_pid: int
     given_name: Optional[str]
     name_before_start: Observed
+    start: Call
     pid_after_start: Observed
+    reported_while_running: Optional[dict]
+    """What the child posted (``pid``, ``name``) before the parent's go-ahead; None if it did
+    not post while the parent waited (bounded)."""
     reported: Optional[dict]
-    """What the child posted about itself (``pid``, ``name``), or None if it never did."""
+    """What it posted, whenever it did (also later, e.g. after ``join()``)."""
     alive_while_running: Observed
-    join_returned: bool
-    """``join()`` returned (within the grace) and the process is no longer alive."""
+    join: Optional[Call]
+    ended: bool
+    """The OS showed that the child had ended before the attributes below were read."""
     alive_after_join: Observed
     exitcode_after_join: Observed
     pid_after_join: Observed
     name_after_join: Observed
 
+    @property
+    def join_returned(self) -> bool:
+        return self.join is not None and self.join.returned
 
-def run_and_join(backend: Backend, name: Optional[str] = None) -> Run:
-    with mailbox.Mailbox() as box:
+
+def run_and_join(backend: Backend, name: Optional[str] = None,
+                 judge_join: bool = False) -> Run:
+    """Start a child that reports and waits for a go-ahead; read ``is_alive()`` while it
+    waits; release it; ``join()``; read the attributes once it has ended. ``judge_join``:
+    the caller owns "join() returns" (it always gets the full slack)."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release = box.slot("started"), box.slot("release")
         kwargs: dict[str, Any] = {"target": children.hold,
                                   "args": (started, release, backend.name)}
         if name is not None:
             kwargs["name"] = name
         proc = backend.Process(**kwargs)
-        with supervised(proc):
-            name_before_start = attempt(lambda: proc.name)
-            proc.start()
-            pid_after_start = attempt(lambda: proc.pid)
-            reported = mailbox.read(started) if mailbox.wait_for(
-                started, limits.START_GRACE) else None
-            alive_while_running = is_alive(proc)
-            mailbox.post(release, True)
-            _, _, _ = timed_join(proc, limits.JOIN_GRACE)
-            alive_after_join = is_alive(proc)
-            return Run(
-                parent_pid=os.getpid(),
-                given_name=name,
-                name_before_start=name_before_start,
-                pid_after_start=pid_after_start,
-                reported=reported,
-                alive_while_running=alive_while_running,
-                join_returned=alive_after_join is False,
-                alive_after_join=alive_after_join,
-                exitcode_after_join=attempt(lambda: proc.exitcode),
-                pid_after_join=attempt(lambda: proc.pid),
-                name_after_join=attempt(lambda: proc.name),
-            )
+        name_before_start = attempt(lambda: proc.name)
+        start = session.start(proc, report=started)
+        if not start.returned:
+            return Run(parent_pid=os.getpid(), given_name=name,
+                       name_before_start=name_before_start, start=start,
+                       pid_after_start=None, reported_while_running=None,
+                       reported=mailbox.read(started), alive_while_running=None, join=None,
+                       ended=False, alive_after_join=None, exitcode_after_join=None,
+                       pid_after_join=None, name_after_join=None)
+        pid_after_start = attempt(lambda: proc.pid)
+        reported_while_running = (mailbox.read(started) if session.wait_for(started)
+                                  else None)
+        alive_while_running = is_alive(proc)
+        mailbox.post(release, True)
+        join = session.join(proc, slack=limits.RETURN_SLACK if judge_join else None)
+        ended = session.settle()
+        return Run(
+            parent_pid=os.getpid(),
+            given_name=name,
+            name_before_start=name_before_start,
+            start=start,
+            pid_after_start=pid_after_start,
+            reported_while_running=reported_while_running,
+            reported=reported_while_running or mailbox.read(started),
+            alive_while_running=alive_while_running,
+            join=join,
+            ended=ended,
+            alive_after_join=is_alive(proc),
+            exitcode_after_join=attempt(lambda: proc.exitcode),
+            pid_after_join=attempt(lambda: proc.pid),
+            name_after_join=attempt(lambda: proc.name),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,21 +182,30 @@ class Ending:
 
     kind: str
     value: Any
+    start: Call
     target_ran: bool
+    join: Optional[Call]
+    ended: bool
+    """The OS showed the child had ended (or, for a child no process stands for, its
+    ``join()`` returned) before ``exitcode`` was read."""
     alive_after_join: Observed
     exitcode: Observed
 
 
 def run_to_end(backend: Backend, kind: str, value: Any) -> Ending:
-    with mailbox.Mailbox() as box:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
         ran = box.slot("ran")
         proc = backend.Process(target=children.end_as, args=(ran, os.getpid(), kind, value))
-        with supervised(proc):
-            proc.start()
-            timed_join(proc, limits.JOIN_GRACE)
-            return Ending(kind=kind, value=value, target_ran=os.path.exists(ran),
-                          alive_after_join=is_alive(proc),
-                          exitcode=attempt(lambda: proc.exitcode))
+        start = session.start(proc, report=ran)
+        if not start.returned:
+            return Ending(kind=kind, value=value, start=start, target_ran=os.path.exists(ran),
+                          join=None, ended=False, alive_after_join=None, exitcode=None)
+        join = session.join(proc)
+        ended = session.settle() and (join.returned or session.watch.scan().seen)
+        exitcode = session.read(lambda: proc.exitcode, join)
+        return Ending(kind=kind, value=value, start=start, target_ran=os.path.exists(ran),
+                      join=join, ended=ended, alive_after_join=is_alive(proc),
+                      exitcode=exitcode)
 
 
 @dataclass(frozen=True)
@@ -140,8 +215,18 @@ class Stopped:
     method: str
     delay: float
     waited_for_start: bool
+    start: Call
     has_method: bool
+    reported_before_stop: bool
+    """The child had posted that it runs its (long) target when the stop was called."""
+    existed_at_stop: bool
+    """Right after the stop call, the OS showed a process of the scenario (running, ended,
+    or reaped) or the child had reported: there was a child to stop."""
+    reported: bool
+    """The child posted that it ran its target, at any time."""
     call_result: Observed
+    ended: bool
+    """The OS showed the child had ended within the grace, before ``exitcode`` was read."""
     alive_after_join: Observed
     exitcode: Observed
     join_seconds: float
@@ -149,57 +234,94 @@ class Stopped:
 
 def run_and_stop(backend: Backend, method: str, delay: float,
                  wait_for_start: bool) -> Stopped:
-    """Start a long sleeper; optionally wait until it runs; sleep ``delay``; stop it."""
-    with mailbox.Mailbox() as box:
+    """Start a long sleeper; optionally wait until it runs; sleep ``delay``; stop it; join;
+    read ``exitcode`` once the OS shows it ended (at most ``limits.SIGNAL_GRACE`` after the
+    stop)."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started = box.slot("started")
         proc = backend.Process(target=children.sleep_long, args=(started,))
-        with supervised(proc):
-            proc.start()
-            if wait_for_start:
-                mailbox.wait_for(started, limits.START_GRACE)
-            time.sleep(delay)
-            stop = getattr(proc, method, None)
-            if not callable(stop):  # nothing to wait for (billiard has no kill())
-                return Stopped(method=method, delay=delay, waited_for_start=wait_for_start,
-                               has_method=False, call_result=None,
-                               alive_after_join=is_alive(proc),
-                               exitcode=attempt(lambda: proc.exitcode), join_seconds=0.0)
-            call_result = attempt(stop)
-            before, after, _ = timed_join(proc, limits.SIGNAL_GRACE)
-            return Stopped(method=method, delay=delay, waited_for_start=wait_for_start,
-                           has_method=True, call_result=call_result,
-                           alive_after_join=is_alive(proc),
-                           exitcode=attempt(lambda: proc.exitcode),
-                           join_seconds=after - before)
+        start = session.start(proc, report=started)
+
+        def record(**fields: Any) -> Stopped:
+            base: dict[str, Any] = dict(
+                method=method, delay=delay, waited_for_start=wait_for_start, start=start,
+                has_method=True, reported_before_stop=False, existed_at_stop=False,
+                reported=os.path.exists(started), call_result=None, ended=False,
+                alive_after_join=None, exitcode=None, join_seconds=0.0)
+            base.update(fields)
+            return Stopped(**base)
+
+        if not start.returned:
+            return record()
+        if wait_for_start and not session.wait_for(started):
+            return record()  # the child never ran its target: nothing to stop (LIFE-010)
+        time.sleep(delay)
+        stop = getattr(proc, method, None)
+        if not callable(stop):  # nothing to wait for (billiard has no kill())
+            return record(has_method=False, alive_after_join=is_alive(proc),
+                          exitcode=attempt(lambda: proc.exitcode))
+        reported_before_stop = os.path.exists(started)
+        stopped_at = time.monotonic()
+        call_result = attempt(stop)
+        existed = reported_before_stop or session.watch.scan().seen
+        join = session.join(proc, limits.SIGNAL_GRACE, grace=limits.SIGNAL_GRACE)
+        ended = session.settle(limits.SIGNAL_GRACE, since=stopped_at) and \
+            session.watch.scan().seen
+        exitcode = session.read(lambda: proc.exitcode, join)
+        return record(reported_before_stop=reported_before_stop, existed_at_stop=existed,
+                      reported=os.path.exists(started), call_result=call_result,
+                      ended=ended, alive_after_join=is_alive(proc), exitcode=exitcode,
+                      join_seconds=join.seconds)
 
 
 @dataclass(frozen=True)
 class TimedOutJoin:
-    """``join(timeout)`` on a child that is still running."""
+    """``join(timeout)`` on a child that is still running (it waits for a go-ahead)."""
 
     timeout: float
+    start: Call
     child_was_running: bool
-    returned_after: float
+    join: Optional[Call]
     join_result: Observed
-    alive_after: Observed
     exitcode_after: Observed
+    """Read straight after ``join(timeout)`` returned (or was given up)."""
+    alive_after: Observed
+    still_running: bool
+    """The child took the go-ahead posted after ``join(timeout)``: it still ran then."""
+
+    @property
+    def returned_after(self) -> float:
+        return 0.0 if self.join is None else self.join.seconds
 
 
 def join_running_child(backend: Backend, timeout: float) -> TimedOutJoin:
-    with mailbox.Mailbox() as box:
-        started, release = box.slot("started"), box.slot("release")
-        proc = backend.Process(target=children.hold, args=(started, release, backend.name))
-        with supervised(proc):
-            proc.start()
-            running = mailbox.wait_for(started, limits.START_GRACE)
-            before, after, result = timed_join(proc, timeout)
-            record = TimedOutJoin(timeout=timeout, child_was_running=running,
-                                  returned_after=after - before, join_result=result,
-                                  alive_after=is_alive(proc),
-                                  exitcode_after=attempt(lambda: proc.exitcode))
-            mailbox.post(release, True)
-            timed_join(proc, limits.JOIN_GRACE)
-            return record
+    """Start a child that reports and waits for a go-ahead; once it runs, ``join(timeout)``
+    (given up ``timeout`` + slack s after the call); read ``exitcode``; post the go-ahead;
+    see whether the child takes it."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        started, release, released = (box.slot("started"), box.slot("release"),
+                                      box.slot("released"))
+        proc = backend.Process(target=children.hold,
+                               args=(started, release, backend.name, released))
+        start = session.start(proc, report=started)
+        running = start.returned and session.wait_for(started)
+        if not running:
+            return TimedOutJoin(timeout=timeout, start=start, child_was_running=False,
+                                join=None, join_result=None, exitcode_after=None,
+                                alive_after=None, still_running=False)
+        join = session.join(proc, timeout,
+                            bound=time.monotonic() + timeout + session.slack("join"))
+        if not join.returned:
+            gave_up(backend.name, "join", join.why)
+        exitcode_after = attempt(lambda: proc.exitcode)
+        alive_after = is_alive(proc)
+        mailbox.post(release, True)
+        still_running = session.wait_for(released, what="report of the go-ahead")
+        session.join(proc)
+        return TimedOutJoin(timeout=timeout, start=start, child_was_running=True, join=join,
+                            join_result=join.result if join.returned else None,
+                            exitcode_after=exitcode_after, alive_after=alive_after,
+                            still_running=still_running)
 
 
 @dataclass(frozen=True)
@@ -221,21 +343,23 @@ class Grandchild:
     """A child with a default name creates a process of the same class."""
 
     child_name: Observed
+    start: Call
     reported: Optional[dict]
     exitcode: Observed
 
 
 def child_creates_grandchild(backend: Backend) -> Grandchild:
-    with mailbox.Mailbox() as box:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("names")
         proc = backend.Process(target=children.report_grandchild_name,
                                args=(path, backend.name))
-        with supervised(proc):
-            child_name = attempt(lambda: proc.name)
-            proc.start()
-            timed_join(proc, limits.JOIN_GRACE)
-            return Grandchild(child_name=child_name, reported=mailbox.read(path),
-                              exitcode=attempt(lambda: proc.exitcode))
+        child_name = attempt(lambda: proc.name)
+        start = session.start(proc, report=path)
+        if start.returned:
+            session.join(proc)
+            session.settle()
+        return Grandchild(child_name=child_name, start=start, reported=mailbox.read(path),
+                          exitcode=attempt(lambda: proc.exitcode))
 
 
 @dataclass(frozen=True)
@@ -245,16 +369,45 @@ class ProgramRun:
     child_seconds: float
     returncode: Optional[int]
     timed_out: bool
+    hung_at_exit: Optional[str]
+    """Why the harness ended the program: it had not exited ``slack`` s after its child had
+    finished (its exit handler's ``join()`` did not return); None when it exited."""
     events: tuple[tuple[str, float], ...]
     """``(event, time.monotonic())`` lines the program printed, in output order."""
     stderr: str
 
+    def saw(self, event: str) -> bool:
+        return any(name == event for name, _ in self.events)
+
 
 def run_program_whose_main_finishes_first(backend: Backend,
                                           child_seconds: float) -> ProgramRun:
-    """Run ``python -m harness.early_main`` in its own session; kill the group if hung."""
+    """Run ``python -m harness.early_main`` in its own session. It is ended (with its whole
+    session) when it has not exited ``slack`` s after its child finished and no process of
+    it runs any more, or after the grace."""
     cmd = [sys.executable, "-m", "harness.early_main", backend.name, repr(child_seconds)]
-    run = run_program(cmd, timeout=child_seconds + limits.JOIN_GRACE)
+    slack = slack_for(backend.name, "exit")
+    watch: dict[str, Any] = {}
+
+    def give_up(out: str, pid: int) -> Optional[str]:
+        if "watch" not in watch:
+            watch["watch"] = Watch(root=pid)
+        if "child done" not in out or "interpreter exit" in out:
+            return None
+        now = time.monotonic()
+        if watch["watch"].scan().live:
+            watch.pop("quiet", None)
+            return None
+        quiet = watch.setdefault("quiet", now)
+        if now - quiet >= slack:
+            why = f"the program had not exited {slack} s after its child ended"
+            gave_up(backend.name, "exit", why)
+            return why
+        return None
+
+    timeout = child_seconds + patience.grace(backend.name, limits.JOIN_GRACE)
+    run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,
+                      end_group=True)
     events = []
     for line in run.stdout.splitlines():
         event, _, stamp = line.rpartition(" ")
@@ -263,4 +416,5 @@ def run_program_whose_main_finishes_first(backend: Backend,
         except ValueError:
             events.append((line, float("nan")))
     return ProgramRun(child_seconds=child_seconds, returncode=run.returncode,
-                      timed_out=run.timed_out, events=tuple(events), stderr=run.stderr[-2000:])
+                      timed_out=run.timed_out, hung_at_exit=run.gave_up,
+                      events=tuple(events), stderr=run.stderr[-2000:])

@@ -62,7 +62,7 @@ class SuiteRun:
 
 def run_suite(options: Sequence[str], claims: Iterable[str] = (),
               profile: str = "controls", timeout: Optional[float] = 900,
-              per_test_timeout: float = 30, workers: int = 0) -> SuiteRun:
+              per_test_timeout: float = 60, workers: int = 0) -> SuiteRun:
     """Run the suite (without ``tests/meta``) with ``options``, limited to ``claims``
     (none: every claim), on ``workers`` xdist workers (0: in one process)."""
     with tempfile.TemporaryDirectory(prefix="procspec-suite-") as tmp:

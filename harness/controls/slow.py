@@ -12,17 +12,13 @@ implementations as the ones the issue met.
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
-from harness import limits
 from harness.controls import Control
 from harness.controls._base import ControlContext, base_context
 
 _FORKSERVER = base_context("forkserver")
-_FORK = base_context("fork")
 _ForkServerProcess: Any = _FORKSERVER.Process
-_ForkProcess: Any = _FORK.Process
 
 #: The status a child that dies before its target exits with (as a crash in start-up would).
 DIED = 1
@@ -35,15 +31,6 @@ class DiesBeforeTarget(_ForkServerProcess):
         os._exit(DIED)
 
 
-class StartHangs(_ForkProcess):
-    """start() forks the child (which runs normally), then does not return: it waits for an
-    acknowledgement that never comes (for a minute, then gives up)."""
-
-    def start(self) -> None:
-        super().start()
-        time.sleep(limits.LONG_SLEEP)
-
-
 def _control(name: str, defect: str, process_class: Any, base: Any,
              breaks: set[str]) -> Control:
     return Control(name=name, defect=defect, breaks=frozenset(breaks),
@@ -54,10 +41,4 @@ def _control(name: str, defect: str, process_class: Any, base: Any,
 CONTROLS = [
     _control("dies-before-target", "forkserver: each child exits (status 1) before it runs "
              "its target", DiesBeforeTarget, _FORKSERVER, {"LIFE-010", "ECHO-011"}),
-    _control("start-hangs", "start() forks the child, then does not return", StartHangs,
-             _FORK, {"JOIN-002",
-                     # procspec's echo server hangs in its second start(): one connection
-                     # is served, later ones are never accepted
-                     "ECHO-001", "ECHO-002", "ECHO-003", "ECHO-004", "ECHO-005", "ECHO-006",
-                     "ECHO-008", "ECHO-009"}),
 ]

@@ -184,6 +184,23 @@ def classify(item: pytest.Item, call: pytest.CallInfo[Any],
     return outcomes.INCONCLUSIVE, []
 
 
+def _plain_report(item: pytest.Item, call: pytest.CallInfo[Any],
+                  exc: Exception) -> pytest.TestReport:
+    """A failed report with the exception's text, for when building the usual report
+    raised (measured once under load: pytest's traceback code met a frame whose line
+    number is None, ``TypeError: unsupported operand type(s) for -``). Without it the
+    xdist worker dies and every test it had left is lost."""
+    raised = call.excinfo.value if call.excinfo is not None else None
+    text = (f"{type(raised).__name__}: {raised}" if raised is not None else "") + \
+        f"\n(procspec: pytest could not render this failure: {exc!r})"
+    return pytest.TestReport(
+        item.nodeid, item.location, {k: 1 for k in item.keywords},
+        "failed" if raised is not None else "passed", text if raised is not None else None,
+        call.when,  # type: ignore[arg-type]  # a test's phases: never "collect" here
+        duration=call.duration, start=call.start, stop=call.stop,
+        user_properties=list(item.user_properties))
+
+
 _SO_FAR = pytest.StashKey[tuple[str, list[str]]]()
 
 
@@ -193,7 +210,10 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Classify each phase; the teardown report carries the whole test's kind (what
     ``--junitxml`` shows as the ``kind`` property, with ``claims`` and ``subject``)."""
-    report = yield
+    try:
+        report = yield
+    except Exception as exc:  # pytest could not render the failure: report it all the same
+        report = _plain_report(item, call, exc)
     kind, claims = classify(item, call, report)
     if kind == outcomes.INCONCLUSIVE and report.skipped and hasattr(report, "wasxfail"):
         # expected to fail by its verdict, it failed some other way: that is red

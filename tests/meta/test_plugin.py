@@ -117,6 +117,22 @@ def test_fails_with_its_own_verdict():
 def test_a_property_fails_with_its_own_verdict(n):
     assert n < 5, violation("LIFE-001", "n < 5", n)
 
+SEEN, CALLS = [], []
+
+@pytest.mark.claim("LIFE-001")
+@given(n=st.integers(0, 10))
+def test_fails_once_then_passes(n):
+    SEEN.append(n)
+    assert len(SEEN) != 1, violation("LIFE-001", "n anything", n)
+
+@pytest.mark.claim("LIFE-001")
+@given(n=st.integers(0, 10))
+def test_fails_every_time_at_alternating_places(n):
+    CALLS.append(n)
+    if len(CALLS) % 2:
+        assert False, violation("LIFE-001", "a", "first place")
+    assert False, violation("LIFE-001", "a", "second place")
+
 @pytest.mark.claim("LIFE-001")
 def test_fails_with_another_claims_verdict():
     assert False, violation("LIFE-002", "an AssertionError", None)
@@ -160,6 +176,8 @@ def test_only_a_tests_own_violation_is_a_verdict_everything_else_is_inconclusive
     assert kinds == {
         "test_fails_with_its_own_verdict": "verdict",
         "test_a_property_fails_with_its_own_verdict": "verdict",
+        "test_fails_once_then_passes": "inconclusive",
+        "test_fails_every_time_at_alternating_places": "verdict",
         "test_fails_with_another_claims_verdict": "inconclusive",
         "test_crashes": "inconclusive",
         "test_plain_assert": "inconclusive",
@@ -170,8 +188,8 @@ def test_only_a_tests_own_violation_is_a_verdict_everything_else_is_inconclusive
     leak = tests["test_verdict_then_a_leak"]
     assert "LIFE-001 does not hold" in leak["message"]
     assert any("child processes left behind" in note for note in leak["notes"]), leak
-    result.stdout.fnmatch_lines(["LIFE-001*FAIL 3/8*",
-                                 "*5 test(s) inconclusive: they failed without a verdict*"])
+    result.stdout.fnmatch_lines(["LIFE-001*FAIL 4/10*",
+                                 "*6 test(s) inconclusive: they failed without a verdict*"])
     # --junitxml carries each test's claims, subject and kind, for any CI that reads JUnit
     cases = ElementTree.parse(pytester.path / "out.xml").getroot().iter("testcase")
     junit = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}

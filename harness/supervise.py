@@ -623,6 +623,32 @@ def supervised(subject: str) -> Iterator[Session]:
 PATIENCE_ENV = "PROCSPEC_EXPIRED"
 
 
+def exit_watch(subject: str, ready: Callable[[str], bool],
+               what: str) -> Callable[[str, int], Optional[str]]:
+    """A ``give_up`` for :func:`run_program`: once the program's output shows ``ready``
+    and no process of it runs any more, it gets the exit slack, then it is given up on
+    (``the program had not exited ... after {what}``)."""
+    slack = slack_for(subject, "exit")
+    state: dict[str, Any] = {}
+
+    def give_up(out: str, pid: int) -> Optional[str]:
+        if "watch" not in state:
+            state["watch"] = Watch(root=pid)
+        if not ready(out):
+            return None
+        now = time.monotonic()
+        if state["watch"].scan().live:
+            state.pop("quiet", None)
+            return None
+        quiet = state.setdefault("quiet", now)
+        if now - quiet >= slack:
+            why = f"the program had not exited {slack} s after {what}"
+            gave_up(subject, "exit", why)
+            return why
+        return None
+    return give_up
+
+
 def patience_env(subject: str) -> dict[str, str]:
     """The environment for a program run for ``subject`` (this one's, plus its patience)."""
     env = dict(os.environ)

@@ -20,7 +20,6 @@ import copy
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -33,12 +32,10 @@ from harness.supervise import (
     Call,
     Observed,
     Session,
-    Watch,
     attempt,
-    gave_up,
+    exit_watch,
     patience_env,
     run_program,
-    slack_for,
     supervised,
 )
 
@@ -360,24 +357,7 @@ def run_main_program(backend: Backend, value: int) -> MainProgram:
     """Run the program in its own session; once it has printed its ``parent`` line it gets
     ``slack`` s to exit, then it is ended (with its session); else after the graces."""
     cmd = [sys.executable, "-m", "harness.isolation_main", backend.name, str(value)]
-    slack = slack_for(backend.name, "exit")
-    watch: dict[str, Any] = {}
-
-    def give_up(out: str, pid: int) -> Optional[str]:
-        if "watch" not in watch:
-            watch["watch"] = Watch(root=pid)
-        if '["parent"' not in out:
-            return None
-        now = time.monotonic()
-        if watch["watch"].scan().live:
-            watch.pop("quiet", None)
-            return None
-        quiet = watch.setdefault("quiet", now)
-        if now - quiet >= slack:
-            why = f"the program had not exited {slack} s after it reported"
-            gave_up(backend.name, "exit", why)
-            return why
-        return None
+    give_up = exit_watch(backend.name, lambda out: '["parent"' in out, "it reported")
 
     timeout = patience.grace(backend.name, limits.START_GRACE) + patience.grace(
         backend.name, limits.JOIN_GRACE)

@@ -25,13 +25,12 @@ from harness.supervise import (
     Call,
     Observed,
     Raised,
-    Watch,
     attempt,
+    exit_watch,
     gave_up,
     is_alive,
     patience_env,
     run_program,
-    slack_for,
     supervised,
 )
 
@@ -386,24 +385,9 @@ def run_program_whose_main_finishes_first(backend: Backend,
     session) when it has not exited ``slack`` s after its child finished and no process of
     it runs any more, or after the grace."""
     cmd = [sys.executable, "-m", "harness.early_main", backend.name, repr(child_seconds)]
-    slack = slack_for(backend.name, "exit")
-    watch: dict[str, Any] = {}
-
-    def give_up(out: str, pid: int) -> Optional[str]:
-        if "watch" not in watch:
-            watch["watch"] = Watch(root=pid)
-        if "child done" not in out or "interpreter exit" in out:
-            return None
-        now = time.monotonic()
-        if watch["watch"].scan().live:
-            watch.pop("quiet", None)
-            return None
-        quiet = watch.setdefault("quiet", now)
-        if now - quiet >= slack:
-            why = f"the program had not exited {slack} s after its child ended"
-            gave_up(backend.name, "exit", why)
-            return why
-        return None
+    give_up = exit_watch(
+        backend.name, lambda out: "child done" in out and "interpreter exit" not in out,
+        "its child ended")
 
     timeout = child_seconds + patience.grace(backend.name, limits.JOIN_GRACE)
     run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,

@@ -40,13 +40,12 @@ import fnmatch
 import json
 import os
 import platform
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness.backends import CONTROL_PREFIX, STDLIB_METHODS, resolve
+from harness.backends import implementation_of, resolve
 from harness.claims import SPECS_DIR
 
 EXPECTATIONS_DIR = SPECS_DIR / "expectations"
@@ -108,14 +107,6 @@ class Subject:
         return {"name": self.name, "implementation": self.implementation,
                 "version": self.version, "start_method": self.start_method,
                 "label": self.label}
-
-
-def implementation_of(backend_name: str) -> str:
-    if backend_name in STDLIB_METHODS:
-        return "multiprocessing"
-    if backend_name.startswith(CONTROL_PREFIX):
-        return "control"
-    return re.split(r"[:.]", backend_name, maxsplit=1)[0]
 
 
 def _module_version(module: str) -> Optional[str]:

@@ -62,7 +62,7 @@ class SuiteRun:
 
 def run_suite(options: Sequence[str], claims: Iterable[str] = (),
               profile: str = "controls", timeout: Optional[float] = 900,
-              per_test_timeout: float = 60, workers: int = 0) -> SuiteRun:
+              per_test_timeout: float = 120, workers: int = 0) -> SuiteRun:
     """Run the suite (without ``tests/meta``) with ``options``, limited to ``claims``
     (none: every claim), on ``workers`` xdist workers (0: in one process)."""
     with tempfile.TemporaryDirectory(prefix="procspec-suite-") as tmp:
@@ -137,6 +137,8 @@ class ControlCheck:
     """Claims some test failed with that claim's own verdict."""
     inconclusive: tuple[str, ...]
     """Tests that failed without a verdict (they count for nothing)."""
+    why_inconclusive: tuple[str, ...]
+    """The end of each inconclusive test's message (for the meta-test's failure)."""
     seconds: float
     leftovers: tuple[str, ...]
     output: str
@@ -172,6 +174,8 @@ def check_control(name: str, profile: str = "controls",
 
     control = find_control(name)
     run = run_suite(control.pytest_args, profile=profile, workers=workers)
+    why = tuple(f"{t['nodeid']}: ...{t['message'][-1500:]}" for t in run.tests
+                if t["outcome"] == kinds.INCONCLUSIVE)
     return ControlCheck(name, control.defect, control.breaks, frozenset(run.broken_claims()),
-                        tuple(run.inconclusive()), run.seconds, tuple(run.leftovers),
+                        tuple(run.inconclusive()), why, run.seconds, tuple(run.leftovers),
                         run.output)

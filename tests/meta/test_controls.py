@@ -32,7 +32,7 @@ def test_control_breaks_exactly_its_declared_claims_by_verdict(name):
         f"control {name!r} ({check.defect}): {check.summary()}\n"
         f"declared {sorted(check.declared)}, broken by verdict {sorted(check.broken)}\n"
         f"inconclusive: {list(check.inconclusive)}\nleft running: {list(check.leftovers)}\n"
-        f"{check.output}")
+        + "\n".join(check.why_inconclusive) + "\n" + check.output[-3000:])
 
 
 def test_every_claim_is_broken_by_some_control():

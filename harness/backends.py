@@ -12,8 +12,11 @@ by a string, so that a child process (or a separate interpreter) can resolve the
     ``multiprocess:get_context('forkserver')``;
 ``module``
     (no colon) an importable module that has a ``Process`` attribute, e.g. ``billiard``;
-``control:NAME``
-    one of procspec's deliberately broken implementations (``harness.controls``).
+``FAMILY:NAME``
+    a named backend of a registered family (:data:`FAMILIES`): procspec's deliberately
+    broken implementations are ``control:NAME``. A family registers itself through the
+    entry-point group ``procspec.backends`` (name: the family; object: a function from NAME
+    to ``(context, start_method)``), so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -22,11 +25,19 @@ import ast
 import multiprocessing
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from functools import lru_cache
+from importlib import metadata
+from typing import Any, Callable, Optional
 
 STDLIB_METHODS = ("fork", "spawn", "forkserver")
-CONTROL_PREFIX = "control:"
+#: The entry-point group through which a family of named backends registers its resolver.
+FAMILIES = "procspec.backends"
+#: procspec's own family: the negative controls (registered in pyproject.toml).
+CONTROL_FAMILY = "control"
+
+Resolver = Callable[[str], "tuple[Any, Optional[str]]"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ class Backend:
 
     @property
     def is_control(self) -> bool:
-        return self.name.startswith(CONTROL_PREFIX)
+        return _family_of(self.name) == CONTROL_FAMILY
 
 
 def default_backend_names() -> list[str]:
@@ -83,32 +94,47 @@ def _import_object(spec: str) -> Any:
     return obj
 
 
+@lru_cache(maxsize=None)
+def families() -> dict[str, Resolver]:
+    """Every registered family of named backends: its name -> its resolver."""
+    if sys.version_info >= (3, 10):
+        points = metadata.entry_points(group=FAMILIES)
+    else:  # Python 3.9: a dict of groups
+        points = metadata.entry_points().get(FAMILIES, ())
+    return {point.name: point.load() for point in points}
+
+
+def _family_of(name: str) -> Optional[str]:
+    """The family a ``FAMILY:NAME`` backend name belongs to (None for any other name).
+    Only the part before the colon is looked at, and only when it is a plain word."""
+    family, colon, _ = name.partition(":")
+    return family if colon and family.isidentifier() and family in families() else None
+
+
 def implementation_of(backend_name: str) -> str:
     """The implementation a backend name belongs to: ``multiprocessing`` for the standard
-    start methods, ``control`` for procspec's controls, else the top-level module
-    (``billiard`` for ``billiard:get_context('fork')``)."""
+    start methods, the family for a family's backend (``control``), else the top-level
+    module (``billiard`` for ``billiard:get_context('fork')``)."""
     if backend_name in STDLIB_METHODS:
         return "multiprocessing"
-    if backend_name.startswith(CONTROL_PREFIX):
-        return "control"
-    return re.split(r"[:.(]", backend_name, maxsplit=1)[0]
+    return _family_of(backend_name) or re.split(r"[:.(]", backend_name, maxsplit=1)[0]
 
 
 def resolve(name: str) -> Backend:
     """Resolve a backend name (see the module docstring) to a :class:`Backend`."""
     if name in STDLIB_METHODS:
         return Backend(name, multiprocessing.get_context(name), name)
-    if name.startswith(CONTROL_PREFIX):
-        from harness.controls import get_control
-
-        control = get_control(name[len(CONTROL_PREFIX):])
-        return Backend(name, control.context, control.start_method)
+    family = _family_of(name)
+    if family is not None:
+        context, start_method = families()[family](name.partition(":")[2])
+        return Backend(name, context, start_method)
     try:
         obj = _import_object(name)
     except (ImportError, AttributeError, ValueError, SyntaxError, TypeError) as exc:
+        named = ", ".join(f"{family}:NAME" for family in sorted(families()))
         raise ValueError(
             f"backend {name!r}: not a start method ({', '.join(STDLIB_METHODS)}), "
-            f"not control:NAME, and not an importable module[:attr] ({exc})"
+            f"not a named backend ({named}), and not an importable module[:attr] ({exc})"
         ) from exc
     if not hasattr(obj, "Process"):
         raise ValueError(f"backend {name!r}: {obj!r} has no Process attribute")

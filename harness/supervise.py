@@ -617,7 +617,8 @@ def supervised(subject: str) -> Iterator[Session]:
 
 # --- patience across interpreters --------------------------------------------------------
 
-#: A scenario that runs a program of its own (harness.early_main, harness.isolation_main)
+#: A scenario that runs a program of its own (harness.child.early_main,
+#: harness.child.isolation_main)
 #: passes its subject's patience on through this variable: the program's waits are then as
 #: short as the scenario's own.
 PATIENCE_ENV = "PROCSPEC_EXPIRED"

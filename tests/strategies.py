@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness import isolation_state
+from harness.child import isolation_state
 
 # --- lifecycle -------------------------------------------------------------------------
 
@@ -59,7 +59,7 @@ iso_values = st.recursive(
 
 @st.composite
 def module_writes(draw: Any, kinds: tuple = isolation_state.WRITE_KINDS) -> tuple[str, Any]:
-    """``(kind, value)``: one write to :mod:`harness.isolation_state`, of one of ``kinds``.
+    """``(kind, value)``: one write to :mod:`harness.child.isolation_state`, of one of ``kinds``.
 
     The value is never ``isolation_state.START`` (100), what every piece of state starts
     from: so every write is a visible change, and "unchanged" cannot pass by accident."""
@@ -81,7 +81,7 @@ start_changes = st.lists(module_writes(), min_size=1, max_size=3,
 @st.composite
 def argument_objects(draw: Any) -> dict:
     """A mutable argument: a dict holding a list (whose first item is a list), a dict
-    (int keys), a set and a :class:`harness.isolation_state.Holder` object."""
+    (int keys), a set and a :class:`harness.child.isolation_state.Holder` object."""
     return {"list": [draw(st.lists(iso_values, max_size=3)),
                      *draw(st.lists(iso_values, max_size=2))],
             "dict": draw(st.dictionaries(st.integers(), iso_values, max_size=3)),

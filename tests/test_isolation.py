@@ -1,6 +1,6 @@
 """Isolation claims (specs/isolation.md), checked on every backend.
 
-The module state is :mod:`harness.isolation_state` (the page's ``n = 100`` and more kinds);
+The module state is :mod:`harness.child.isolation_state` (the page's ``n = 100`` and more kinds);
 the scenarios restore the parent's copy after every example.
 
 One claim, one behaviour: when a behaviour another claim owns did not happen (``start()``
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from harness import isolation_state
+from harness.child import isolation_state
 from harness.scenarios import isolation
 from harness.supervise import figures
 from harness.verdict import violation

@@ -67,3 +67,10 @@ def get_control(name: str) -> Control:
     except KeyError:
         raise ValueError(f"no backend control named {name!r}; known: "
                          f"{', '.join(sorted(controls))}") from None
+
+
+def backend(name: str) -> tuple[Any, Optional[str]]:
+    """The ``control`` family's resolver (entry point ``procspec.backends``): the context
+    and start method of the backend control ``name``."""
+    control = get_control(name)
+    return control.context, control.start_method

@@ -13,7 +13,8 @@ import os
 import tempfile
 from typing import Any, Optional
 
-from harness import isolation_state, mailbox
+from harness import mailbox
+from harness.child import isolation_state
 from harness.controls import Control
 from harness.controls._base import ControlContext, base_context
 

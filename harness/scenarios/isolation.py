@@ -1,7 +1,7 @@
 """Isolation scenarios (specs/isolation.md): who sees whose writes, and what a child starts
 from.
 
-The state written is :mod:`harness.isolation_state` (the page's ``n = 100`` and more
+The state written is :mod:`harness.child.isolation_state` (the page's ``n = 100`` and more
 kinds). A child reports through :mod:`harness.mailbox` what it saw before and after its
 write, so that a test knows the write really happened there; the parent reads its own view
 after ``join()``. Nothing here asserts; every wait is bounded; every started process is
@@ -23,11 +23,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-import psutil
-
-from harness import isolation_state as state
 from harness import limits, mailbox, patience
 from harness.backends import Backend
+from harness.child import isolation_state as state
+from harness.child import targets
 from harness.supervise import (
     Call,
     Observed,
@@ -38,64 +37,6 @@ from harness.supervise import (
     run_program,
     supervised,
 )
-
-# --- child targets ---------------------------------------------------------------------
-
-
-def write_and_report(path: str, write: str) -> None:
-    """Apply one write (``(kind, value)``, read from the mailbox slot ``write``: the value
-    does not travel as an argument, whose passing is ISO-006's business) to the module
-    state; post the state before and after it."""
-    kind, value = mailbox.read(write)
-    before = state.view()
-    state.apply(kind, value)
-    mailbox.post(path, {"pid": os.getpid(), "before": before, "after": state.view()})
-
-
-def mutate_and_report(path: str, arg: dict, write: str) -> None:
-    """Mutate the argument in place (``(kind, value)`` read from the mailbox slot
-    ``write``); post it before and after."""
-    kind, value = mailbox.read(write)
-    before = copy.deepcopy(arg)
-    state.mutate_argument(arg, kind, value)
-    mailbox.post(path, {"pid": os.getpid(), "before": before, "after": copy.deepcopy(arg)})
-
-
-def echo_arguments(path: str, *args: Any, **kwargs: Any) -> None:
-    """Post the positional and keyword arguments exactly as received."""
-    mailbox.post(path, {"pid": os.getpid(), "args": args, "kwargs": kwargs})
-
-
-def report_view(path: str) -> None:
-    """Post the module state as this child finds it on entry."""
-    mailbox.post(path, {"pid": os.getpid(), "view": state.view()})
-
-
-def report_after_go_ahead(path: str, release: str, arg: dict, twin: Any = None,
-                          entered: Optional[str] = None) -> None:
-    """Post that we run (at ``entered``, when given), wait (bounded) for the parent's
-    go-ahead; then post the module state, ``arg`` and ``twin`` (a copy of ``arg`` the
-    parent never changes: however the implementation passes arguments, the two arrive
-    alike unless ``arg`` was changed before the child got its copy)."""
-    if entered is not None:
-        mailbox.post(entered, os.getpid())
-    released = mailbox.hold_until(release)
-    mailbox.post(path, {"pid": os.getpid(), "released": released, "view": state.view(),
-                        "arg": copy.deepcopy(arg), "twin": copy.deepcopy(twin)})
-
-
-def report_origin(path: str) -> None:
-    """Post how the OS sees this process: pid, parent pid, command line."""
-    mailbox.post(path, {"pid": os.getpid(), "ppid": os.getppid(),
-                        "cmdline": _cmdline(os.getpid())})
-
-
-def _cmdline(pid: int) -> Optional[list[str]]:
-    try:
-        return list(psutil.Process(pid).cmdline())
-    except psutil.Error:
-        return None
-
 
 # --- scenarios -------------------------------------------------------------------------
 
@@ -152,7 +93,7 @@ def child_writes(backend: Backend, kind: str, value: Any) -> ChildWrite:
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path, write = box.slot("report"), box.slot("write")
             mailbox.post(write, (kind, value))
-            ran = _run_to_end(session, backend, write_and_report, (path, write),
+            ran = _run_to_end(session, backend, targets.write_and_report, (path, write),
                               report=path)
             return ChildWrite(kind=kind, value=value, parent_before=saved,
                               reported=mailbox.read(path), parent_after_join=state.view(),
@@ -184,7 +125,7 @@ def child_mutates_argument(backend: Backend, arg: dict, kind: str,
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path, write = box.slot("report"), box.slot("write")
         mailbox.post(write, (kind, value))
-        ran = _run_to_end(session, backend, mutate_and_report, (path, sent, write),
+        ran = _run_to_end(session, backend, targets.mutate_and_report, (path, sent, write),
                           report=path)
         return ArgumentWrite(original=original, kind=kind, value=value,
                              reported=mailbox.read(path),
@@ -212,7 +153,7 @@ def child_receives_arguments(backend: Backend, args: tuple, kwargs: dict,
                              ) -> ArgumentsReceived:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("report")
-        ran = _run_to_end(session, backend, echo_arguments, (path, *copy.deepcopy(args)),
+        ran = _run_to_end(session, backend, targets.echo_arguments, (path, *copy.deepcopy(args)),
                           copy.deepcopy(kwargs), report=path)
         return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
                                  ran=ran)
@@ -240,7 +181,7 @@ def child_start_state(backend: Backend, changes: tuple) -> StartState:
         at_start = state.view()
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path = box.slot("report")
-            ran = _run_to_end(session, backend, report_view, (path,), report=path)
+            ran = _run_to_end(session, backend, targets.report_view, (path,), report=path)
             return StartState(changes=changes, import_time=state.IMPORT_TIME,
                               parent_at_start=at_start, reported=mailbox.read(path), ran=ran)
     finally:
@@ -277,7 +218,7 @@ def parent_writes_after_start(backend: Backend, kind: str, value: Any, arg: dict
     try:
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path, release, entered = box.slot("report"), box.slot("release"), box.slot("in")
-            proc = backend.Process(target=report_after_go_ahead,
+            proc = backend.Process(target=targets.report_after_go_ahead,
                                    args=(path, release, sent, twin, entered))
             start = session.start(proc, report=entered)
             if not start.returned:
@@ -329,14 +270,14 @@ def find_start_method(backend: Backend) -> Origin:
     module state the start-method claims are about (that would be circular)."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("origin")
-        _run_to_end(session, backend, report_origin, (path,), report=path)
-        return Origin(parent_pid=os.getpid(), parent_cmdline=_cmdline(os.getpid()),
+        _run_to_end(session, backend, targets.report_origin, (path,), report=path)
+        return Origin(parent_pid=os.getpid(), parent_cmdline=targets.cmdline_of(os.getpid()),
                       reported=mailbox.read(path))
 
 
 @dataclass(frozen=True)
 class MainProgram:
-    """``python -m harness.isolation_main``: the page's ``n`` in the main script, changed
+    """``python -m harness.child.isolation_main``: the page's ``n`` in the main script, changed
     to ``value`` under the ``__main__`` guard before ``start()``."""
 
     value: int
@@ -356,7 +297,7 @@ class MainProgram:
 def run_main_program(backend: Backend, value: int) -> MainProgram:
     """Run the program in its own session; once it has printed its ``parent`` line it gets
     ``slack`` s to exit, then it is ended (with its session); else after the graces."""
-    cmd = [sys.executable, "-m", "harness.isolation_main", backend.name, str(value)]
+    cmd = [sys.executable, "-m", "harness.child.isolation_main", backend.name, str(value)]
     give_up = exit_watch(backend.name, lambda out: '["parent"' in out, "it reported")
 
     timeout = patience.grace(backend.name, limits.START_GRACE) + patience.grace(

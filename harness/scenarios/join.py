@@ -17,24 +17,8 @@ from typing import Any, Optional, Sequence
 
 from harness import figures, mailbox
 from harness.backends import Backend
+from harness.child import targets
 from harness.supervise import Call, Observed, Session, attempt, is_alive, supervised
-
-# --- child targets (module level: importable under spawn and forkserver) ----------------
-
-def sleep_and_stamp(path: str, seconds: float) -> None:
-    """Sleep ``seconds``; post ``(began, ended)``, both ``time.monotonic()``."""
-    began = time.monotonic()
-    if seconds > 0:
-        time.sleep(seconds)
-    ended = time.monotonic()
-    mailbox.post(path, (began, ended))
-
-
-def post_then_sleep(path: str, seconds: float) -> None:
-    """Post that we run, then sleep ``seconds`` (a bounded "long" child)."""
-    mailbox.post(path, time.monotonic())
-    time.sleep(seconds)
-
 
 # --- N sleepers, started together, joined in a given order ------------------------------
 
@@ -193,7 +177,7 @@ def run_and_join(backend: Backend, durations: Sequence[float],
         raise ValueError(f"order {order!r} is not a permutation of the children")
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         slots = [box.slot(f"child-{i}") for i in range(len(durations))]
-        procs = [backend.Process(target=sleep_and_stamp, args=(slot, d))
+        procs = [backend.Process(target=targets.sleep_and_stamp, args=(slot, d))
                  for slot, d in zip(slots, durations)]
         starts: list[Call] = []
         t0 = time.monotonic()
@@ -275,7 +259,7 @@ def join_running_child(backend: Backend, timeout: float, child_seconds: float,
     """
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started = box.slot("started")
-        proc = backend.Process(target=post_then_sleep, args=(started, child_seconds))
+        proc = backend.Process(target=targets.post_then_sleep, args=(started, child_seconds))
         start = session.start(proc, report=started)
         running = start.returned and session.wait_for(started)
         if not running:

@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from harness import children, limits, mailbox, patience
+from harness import limits, mailbox, patience
 from harness.backends import Backend
+from harness.child import targets
 from harness.supervise import (
     Call,
     Observed,
@@ -45,7 +46,7 @@ class Unstarted:
 
 
 def observe_unstarted(backend: Backend) -> Unstarted:
-    proc = backend.Process(target=children.noop)
+    proc = backend.Process(target=targets.noop)
     return Unstarted(
         pid=attempt(lambda: proc.pid),
         exitcode=attempt(lambda: proc.exitcode),
@@ -56,7 +57,7 @@ def observe_unstarted(backend: Backend) -> Unstarted:
 def join_before_start(backend: Backend) -> Call:
     """``join()`` on a process never started (it should refuse at once; given up after
     ``limits.RETURN_SLACK`` s)."""
-    proc = backend.Process(target=children.noop)
+    proc = backend.Process(target=targets.noop)
     with supervised(backend.name) as session:
         return session.call("join", lambda: proc.join(limits.JOIN_GRACE))
 
@@ -73,7 +74,7 @@ class SecondStart:
 def second_start(backend: Backend) -> SecondStart:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release = box.slot("started"), box.slot("release")
-        proc = backend.Process(target=children.hold, args=(started, release, backend.name))
+        proc = backend.Process(target=targets.hold, args=(started, release, backend.name))
         first = session.start(proc, report=started)
         second = session.call("start", proc.start) if first.returned else None
         mailbox.post(release, True)
@@ -136,7 +137,7 @@ def run_and_join(backend: Backend, name: Optional[str] = None,
     the caller owns "join() returns" (it always gets the full slack)."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release = box.slot("started"), box.slot("release")
-        kwargs: dict[str, Any] = {"target": children.hold,
+        kwargs: dict[str, Any] = {"target": targets.hold,
                                   "args": (started, release, backend.name)}
         if name is not None:
             kwargs["name"] = name
@@ -194,7 +195,7 @@ class Ending:
 def run_to_end(backend: Backend, kind: str, value: Any) -> Ending:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         ran = box.slot("ran")
-        proc = backend.Process(target=children.end_as, args=(ran, os.getpid(), kind, value))
+        proc = backend.Process(target=targets.end_as, args=(ran, os.getpid(), kind, value))
         start = session.start(proc, report=ran)
         if not start.returned:
             return Ending(kind=kind, value=value, start=start, target_ran=os.path.exists(ran),
@@ -238,7 +239,7 @@ def run_and_stop(backend: Backend, method: str, delay: float,
     stop)."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started = box.slot("started")
-        proc = backend.Process(target=children.sleep_long, args=(started,))
+        proc = backend.Process(target=targets.sleep_long, args=(started,))
         start = session.start(proc, report=started)
 
         def record(**fields: Any) -> Stopped:
@@ -300,7 +301,7 @@ def join_running_child(backend: Backend, timeout: float) -> TimedOutJoin:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release, released = (box.slot("started"), box.slot("release"),
                                       box.slot("released"))
-        proc = backend.Process(target=children.hold,
+        proc = backend.Process(target=targets.hold,
                                args=(started, release, backend.name, released))
         start = session.start(proc, report=started)
         running = start.returned and session.wait_for(started)
@@ -332,7 +333,7 @@ class DefaultNames:
 
 
 def default_names(backend: Backend, count: int) -> DefaultNames:
-    procs = [backend.Process(target=children.noop) for _ in range(count)]
+    procs = [backend.Process(target=targets.noop) for _ in range(count)]
     return DefaultNames(class_name=type(procs[0]).__name__,
                         names=tuple(str(p.name) for p in procs))
 
@@ -350,7 +351,7 @@ class Grandchild:
 def child_creates_grandchild(backend: Backend) -> Grandchild:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("names")
-        proc = backend.Process(target=children.report_grandchild_name,
+        proc = backend.Process(target=targets.report_grandchild_name,
                                args=(path, backend.name))
         child_name = attempt(lambda: proc.name)
         start = session.start(proc, report=path)
@@ -381,10 +382,10 @@ class ProgramRun:
 
 def run_program_whose_main_finishes_first(backend: Backend,
                                           child_seconds: float) -> ProgramRun:
-    """Run ``python -m harness.early_main`` in its own session. It is ended (with its whole
+    """Run ``python -m harness.child.early_main`` in its own session. It is ended (with its whole
     session) when it has not exited ``slack`` s after its child finished and no process of
     it runs any more, or after the grace."""
-    cmd = [sys.executable, "-m", "harness.early_main", backend.name, repr(child_seconds)]
+    cmd = [sys.executable, "-m", "harness.child.early_main", backend.name, repr(child_seconds)]
     give_up = exit_watch(
         backend.name, lambda out: "child done" in out and "interpreter exit" not in out,
         "its child ended")

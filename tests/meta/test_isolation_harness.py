@@ -9,8 +9,8 @@ import multiprocessing
 
 import pytest
 
-from harness import isolation_state
 from harness.backends import Backend, default_backend_names
+from harness.child import isolation_state
 from harness.controls._base import ControlContext
 from harness.controls.lifecycle import ThreadProcess
 from harness.scenarios.isolation import find_start_method

@@ -7,12 +7,16 @@ implementation's, not the target's.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
 from typing import Any, Optional
 
+import psutil
+
 from harness import limits, mailbox
+from harness.child import isolation_state
 
 #: Exit behaviours a target can end with (see :func:`end_as`).
 EXIT_KINDS = ("return", "raise", "sys.exit", "sys.exit()", "os._exit")
@@ -97,3 +101,79 @@ def end_as(ran_path: str, parent_pid: int, kind: str, value: Any) -> Any:
 def _quiet_stderr(in_own_process: bool) -> None:
     if in_own_process:  # never touch the parent's stderr from a thread in disguise
         sys.stderr = open(os.devnull, "w")
+
+
+# --- join timing (specs/join-timing.md) ---------------------------------------------
+
+def sleep_and_stamp(path: str, seconds: float) -> None:
+    """Sleep ``seconds``; post ``(began, ended)``, both ``time.monotonic()``."""
+    began = time.monotonic()
+    if seconds > 0:
+        time.sleep(seconds)
+    ended = time.monotonic()
+    mailbox.post(path, (began, ended))
+
+
+def post_then_sleep(path: str, seconds: float) -> None:
+    """Post that we run, then sleep ``seconds`` (a bounded "long" child)."""
+    mailbox.post(path, time.monotonic())
+    time.sleep(seconds)
+
+
+# --- isolation (specs/isolation.md) -------------------------------------------------
+
+
+def write_and_report(path: str, write: str) -> None:
+    """Apply one write (``(kind, value)``, read from the mailbox slot ``write``: the value
+    does not travel as an argument, whose passing is ISO-006's business) to the module
+    state; post the state before and after it."""
+    kind, value = mailbox.read(write)
+    before = isolation_state.view()
+    isolation_state.apply(kind, value)
+    mailbox.post(path, {"pid": os.getpid(), "before": before, "after": isolation_state.view()})
+
+
+def mutate_and_report(path: str, arg: dict, write: str) -> None:
+    """Mutate the argument in place (``(kind, value)`` read from the mailbox slot
+    ``write``); post it before and after."""
+    kind, value = mailbox.read(write)
+    before = copy.deepcopy(arg)
+    isolation_state.mutate_argument(arg, kind, value)
+    mailbox.post(path, {"pid": os.getpid(), "before": before, "after": copy.deepcopy(arg)})
+
+
+def echo_arguments(path: str, *args: Any, **kwargs: Any) -> None:
+    """Post the positional and keyword arguments exactly as received."""
+    mailbox.post(path, {"pid": os.getpid(), "args": args, "kwargs": kwargs})
+
+
+def report_view(path: str) -> None:
+    """Post the module state as this child finds it on entry."""
+    mailbox.post(path, {"pid": os.getpid(), "view": isolation_state.view()})
+
+
+def report_after_go_ahead(path: str, release: str, arg: dict, twin: Any = None,
+                          entered: Optional[str] = None) -> None:
+    """Post that we run (at ``entered``, when given), wait (bounded) for the parent's
+    go-ahead; then post the module state, ``arg`` and ``twin`` (a copy of ``arg`` the
+    parent never changes: however the implementation passes arguments, the two arrive
+    alike unless ``arg`` was changed before the child got its copy)."""
+    if entered is not None:
+        mailbox.post(entered, os.getpid())
+    released = mailbox.hold_until(release)
+    mailbox.post(path, {"pid": os.getpid(), "released": released, "view": isolation_state.view(),
+                        "arg": copy.deepcopy(arg), "twin": copy.deepcopy(twin)})
+
+
+def report_origin(path: str) -> None:
+    """Post how the OS sees this process: pid, parent pid, command line."""
+    mailbox.post(path, {"pid": os.getpid(), "ppid": os.getppid(),
+                        "cmdline": cmdline_of(os.getpid())})
+
+
+def cmdline_of(pid: int) -> Optional[list[str]]:
+    """The command line the OS shows for ``pid`` (None when it cannot be read)."""
+    try:
+        return list(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return None

@@ -1,6 +1,6 @@
 """The page's first exercise as a program of its own: ``n`` lives in the main script (ISO-010).
 
-Usage: ``python -m harness.isolation_main BACKEND VALUE``. At import, ``n = 100`` (the
+Usage: ``python -m harness.child.isolation_main BACKEND VALUE``. At import, ``n = 100`` (the
 page's). Under the ``__main__`` guard the parent sets ``n = VALUE`` (a run-time change),
 starts a child, joins it and reports its own ``n``. The child reports the ``n`` it found,
 the name of its main module, and ``n`` after its own ``n = 0`` (the page's write).

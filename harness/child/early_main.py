@@ -1,6 +1,6 @@
 """A program whose main code finishes while its child is still working (LIFE-020).
 
-Usage: ``python -m harness.early_main BACKEND CHILD_SECONDS``. Prints ``<event> <t>`` lines,
+Usage: ``python -m harness.child.early_main BACKEND CHILD_SECONDS``. Prints ``<event> <t>`` lines,
 ``t`` from ``time.monotonic()`` (one clock for every process on the machine):
 ``child started`` when the child's target begins, ``main done`` when the main code has
 finished (it first waits, bounded, until the child runs its target, so that the child is

@@ -1,8 +1,9 @@
 """Join-timing claims (specs/join-timing.md), checked on every backend.
 
-Hard bounds (physics) are asserted as they are; calibrated bounds come from
-harness.timing's overhead model and decision rules, with one second opinion (fresh
-calibration, fresh run) before a calibrated bound is declared broken.
+Hard bounds (physics) are asserted as they are; calibrated bounds come from the overhead
+model (harness.scenarios.overhead) and the decision rules (harness.timing), with one second
+opinion (fresh calibration, fresh run, taken here: ``_with_second_opinion``) before a
+calibrated bound is declared broken.
 
 One claim, one behaviour: when a behaviour another claim owns did not happen (a child
 never ran its target: LIFE-010; ``start()`` did not return: JOIN-002), a test cannot check
@@ -16,7 +17,7 @@ from hypothesis import example, given, settings, target
 
 from harness import limits, timing
 from harness.backends import STDLIB_METHODS
-from harness.scenarios import isolation, join
+from harness.scenarios import isolation, join, overhead
 from harness.supervise import figures
 from harness.verdict import violation
 
@@ -80,6 +81,25 @@ def _ran(run):
     precondition(not missing, f"children {missing} never ran their targets (LIFE-010)")
 
 
+def _with_second_opinion(claim_id, backend, measure, judge, n=1, calibrated=True):
+    """Run ``measure()`` and judge it: ``judge(record, model)`` gives ``(ok, soft)``. When
+    timing's rules say a second opinion is due, measure the model afresh and run once
+    more; return the opinion that stands (logged for the soak)."""
+    method = _method(backend)
+
+    def judged(model):
+        record = measure()
+        return timing.Judged(record, model, *judge(record, model))
+
+    first = judged(overhead.current_model(method) if calibrated else None)
+    second = None
+    if timing.second_opinion_due(first):
+        second = judged(overhead.fresh_model(method, n) if calibrated else None)
+    opinion = timing.settle(first, second)
+    timing.log(claim_id, backend.name, opinion)
+    return opinion
+
+
 def _judgeable(run):
     return run.all_started and run.all_reported
 
@@ -118,8 +138,8 @@ def _judge_concurrency(run, model):
 @example(plan=DISCRIMINATING)
 def test_children_started_before_any_join_run_concurrently(backend, plan):
     durations, order = plan
-    opinion = timing.with_second_opinion(
-        "JOIN-002", backend.name, _method(backend),
+    opinion = _with_second_opinion(
+        "JOIN-002", backend,
         lambda: join.run_and_join(backend, durations, order, join_slack=UNJUDGED),
         _judge_concurrency, n=len(durations))
     run = opinion.record
@@ -163,7 +183,7 @@ def _join_slack(backend):
     the harness stops waiting: twice the prompt bound (at least limits.LATE_JOIN), so that a
     join() given up has certainly missed that bound (its lateness, counted from the child's
     own end stamp, which comes before the OS sees the end, is longer still)."""
-    bound = timing.current_model(_method(backend)).prompt_bound()
+    bound = overhead.current_model(_method(backend)).prompt_bound()
     return max(limits.LATE_JOIN, 2 * bound)
 
 
@@ -180,8 +200,8 @@ def _run_with_second_opinion(claim_id, backend, plan, within_bound):
             return False, False
         return within_bound(run, model), True
 
-    return timing.with_second_opinion(
-        claim_id, backend.name, _method(backend),
+    return _with_second_opinion(
+        claim_id, backend,
         lambda: join.run_and_join(backend, durations, order, join_slack=_join_slack(backend)),
         judge, n=len(durations))
 
@@ -281,8 +301,7 @@ def test_join_order_does_not_change_the_total(backend, plan):
         # changed how they ran, as the children's own stamps show (no second opinion).
         return ok, ok or a.one_after_another == b.one_after_another
 
-    opinion = timing.with_second_opinion("JOIN-005", backend.name, _method(backend),
-                                         both, judge, n=len(durations))
+    opinion = _with_second_opinion("JOIN-005", backend, both, judge, n=len(durations))
     a, b = opinion.record
     _ran(a)
     _ran(b)
@@ -314,8 +333,8 @@ def _timed_join_ran(record):
 @given(timeout=strategies.join_upper_timeouts)
 def test_join_with_a_timeout_returns_not_much_later_than_the_timeout(backend, timeout):
     bound = timing.timeout_bound(timeout)
-    opinion = timing.with_second_opinion(
-        "JOIN-006", backend.name, _method(backend),
+    opinion = _with_second_opinion(
+        "JOIN-006", backend,
         lambda: join.join_running_child(backend, timeout, child_seconds=timeout + 2.0,
                                         give_up_after=bound + limits.OS_POLL_INTERVAL),
         _timed_join_judge(bound), calibrated=False)
@@ -330,8 +349,8 @@ def test_join_with_a_timeout_returns_not_much_later_than_the_timeout(backend, ti
 @pytest.mark.claim("JOIN-007")
 def test_join_zero_does_not_block(backend):
     bound = timing.NONBLOCKING_BOUND
-    opinion = timing.with_second_opinion(
-        "JOIN-007", backend.name, _method(backend),
+    opinion = _with_second_opinion(
+        "JOIN-007", backend,
         lambda: join.join_running_child(backend, 0, child_seconds=1.0,
                                         give_up_after=bound + limits.OS_POLL_INTERVAL),
         _timed_join_judge(bound), calibrated=False)

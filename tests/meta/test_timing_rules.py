@@ -1,0 +1,108 @@
+"""The join-timing rules are pure functions: judged here on drawn numbers, no processes.
+
+``harness.timing.judge_concurrency`` (max versus sum), ``timeout_bound``, and the second
+opinion (:func:`harness.timing.second_opinion_due`, :func:`harness.timing.settle`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from harness import timing
+from harness.scenarios.overhead import FLOOR, SAFETY, OverheadModel
+
+pytestmark = pytest.mark.meta
+
+seconds = st.floats(min_value=0.0, max_value=5.0, allow_nan=False)
+durations = st.lists(seconds, min_size=1, max_size=32)
+
+
+@st.composite
+def models(draw):
+    return OverheadModel(start_method=draw(st.sampled_from(["fork", "spawn", "forkserver"])),
+                         fixed=draw(st.floats(0.0, 1.0)), per_child=draw(st.floats(0.0, 0.5)),
+                         exit=draw(st.floats(0.0, 0.5)), samples=(), measured_at=0.0,
+                         loadavg=0.0)
+
+
+@given(durations, seconds, models())
+def test_concurrency_states_the_rule(ds, total, model):
+    judged = timing.judge_concurrency(ds, total, model)
+    longest, tolerance = max(ds), model.tolerance(len(ds))
+    assert judged.tolerance == tolerance == FLOOR + SAFETY * model.overhead(len(ds))
+    assert judged.lower_ok == (total >= longest)
+    assert judged.discriminating == (sum(ds) - longest > tolerance)
+    assert judged.ok == (judged.lower_ok and (total <= longest + tolerance
+                                              or not judged.discriminating))
+    assert judged.soft_failure == (judged.lower_ok and not judged.ok)
+
+
+@given(durations, models())
+def test_concurrent_children_pass(ds, model):
+    """A run as long as its longest child (perfect concurrency) always holds."""
+    assert timing.judge_concurrency(ds, max(ds), model).ok
+
+
+@given(durations, st.floats(0.0, 1.0), models())
+def test_one_after_another_fails_every_discriminating_example(ds, extra, model):
+    """T >= sum: fails whenever the example discriminates, and only softly (a second run
+    fails it again by physics)."""
+    judged = timing.judge_concurrency(ds, sum(ds) + extra, model)
+    assume(judged.discriminating)
+    assert not judged.ok and judged.soft_failure
+
+
+@given(durations, st.floats(0.0, 1.0, exclude_min=True), models())
+def test_shorter_than_the_longest_child_fails_hard(ds, short, model):
+    total = max(ds) - short
+    assume(0 <= total < max(ds))
+    judged = timing.judge_concurrency(ds, total, model)
+    assert not judged.ok and not judged.soft_failure
+
+
+@given(st.floats(0.0, 60.0))
+def test_a_timed_join_bound_is_above_its_timeout(timeout):
+    bound = timing.timeout_bound(timeout)
+    assert bound >= timeout + timing.TIMEOUT_SLACK
+    assert bound == pytest.approx((1 + timing.TIMEOUT_FACTOR) * timeout + timing.TIMEOUT_SLACK)
+
+
+judgements = st.builds(timing.Judged, record=st.integers(), model=st.none(),
+                       ok=st.booleans(), soft=st.booleans())
+
+
+@given(judgements)
+def test_a_second_opinion_is_due_only_on_a_soft_failure(first):
+    assert timing.second_opinion_due(first) == (not first.ok and first.soft)
+
+
+@given(judgements, judgements)
+def test_settling_the_opinions(first, second):
+    if timing.second_opinion_due(first):
+        opinion = timing.settle(first, second)
+        assert (opinion.ok, opinion.attempts, opinion.record) == (second.ok, 2, second.record)
+        assert opinion.first is first
+        with pytest.raises(ValueError):
+            timing.settle(first)
+    else:
+        opinion = timing.settle(first)
+        assert (opinion.ok, opinion.attempts, opinion.record) == (first.ok, 1, first.record)
+        with pytest.raises(ValueError):
+            timing.settle(first, second)
+
+
+@given(judgements, judgements)
+def test_a_claim_fails_only_when_the_first_fails_hard_or_both_fail(first, second):
+    due = timing.second_opinion_due(first)
+    opinion = timing.settle(first, second if due else None)
+    assert opinion.ok == (first.ok or (first.soft and second.ok))
+
+
+@given(judgements, judgements)
+def test_the_log_counts_attempts(first, second):
+    due = timing.second_opinion_due(first)
+    entry = timing.log_entry("JOIN-002", "spawn", timing.settle(first, second if due else None))
+    assert entry["attempts"] == (2 if due else 1)
+    assert {"claim", "backend", "ok", "attempts", "model", "pid"} <= set(entry)

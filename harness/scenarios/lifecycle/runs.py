@@ -1,4 +1,4 @@
-"""Lifecycle scenarios (specs/lifecycle.md): act out start, names, pid, exit, terminate.
+"""One child's life (specs/lifecycle.md): started, joined, run to its end, stopped, timed out.
 
 Each function drives one process of the backend through one situation and returns a frozen
 record of what it observed. Nothing here asserts, and nothing raises on a misbehaving
@@ -14,92 +14,14 @@ returns early or never is another claim's business: JOIN-001, LIFE-009).
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from harness import limits, mailbox, patience
+from harness import limits, mailbox
 from harness.backends import Backend
 from harness.child import targets
-from harness.supervise import (
-    Call,
-    Observed,
-    Raised,
-    attempt,
-    exit_watch,
-    gave_up,
-    is_alive,
-    patience_env,
-    run_program,
-    supervised,
-)
-
-
-@dataclass(frozen=True)
-class Unstarted:
-    """A process object that was created and never started."""
-
-    pid: Observed
-    exitcode: Observed
-    alive: Observed
-
-
-def observe_unstarted(backend: Backend) -> Unstarted:
-    proc = backend.Process(target=targets.noop)
-    return Unstarted(
-        pid=attempt(lambda: proc.pid),
-        exitcode=attempt(lambda: proc.exitcode),
-        alive=is_alive(proc),
-    )
-
-
-def join_before_start(backend: Backend) -> Call:
-    """``join()`` on a process never started (it should refuse at once; given up after
-    ``limits.RETURN_SLACK`` s)."""
-    proc = backend.Process(target=targets.noop)
-    with supervised(backend.name) as session:
-        return session.call("join", lambda: proc.join(limits.JOIN_GRACE))
-
-
-@dataclass(frozen=True)
-class SecondStart:
-    """``start()`` called again on a process whose child runs (waiting for a go-ahead)."""
-
-    first: Call
-    second: Optional[Call]
-    """None when the first ``start()`` did not return."""
-
-
-def second_start(backend: Backend) -> SecondStart:
-    with mailbox.Mailbox() as box, supervised(backend.name) as session:
-        started, release = box.slot("started"), box.slot("release")
-        proc = backend.Process(target=targets.hold, args=(started, release, backend.name))
-        first = session.start(proc, report=started)
-        second = session.call("start", proc.start) if first.returned else None
-        mailbox.post(release, True)
-        if first.returned:
-            session.join(proc)
-        return SecondStart(first=first, second=second)
-
-
-def _outcome(call: Optional[Call]) -> Observed:
-    if call is None:
-        return Raised("NotCalled", "an earlier call did not return")
-    return call.result if call.returned else Raised("DidNotReturn", call.why)
-
-
-@dataclass(frozen=True)
-class Misuse:
-    """What calls out of order did: ``None`` when the call raised nothing (for demos)."""
-
-    join_before_start: Observed
-    second_start: Observed
-
-
-def observe_misuse(backend: Backend) -> Misuse:
-    return Misuse(join_before_start=_outcome(join_before_start(backend)),
-                  second_start=_outcome(second_start(backend).second))
+from harness.supervise import Call, Observed, attempt, gave_up, is_alive, supervised
 
 
 @dataclass(frozen=True)
@@ -322,84 +244,3 @@ def join_running_child(backend: Backend, timeout: float) -> TimedOutJoin:
                             join_result=join.result if join.returned else None,
                             exitcode_after=exitcode_after, alive_after=alive_after,
                             still_running=still_running)
-
-
-@dataclass(frozen=True)
-class DefaultNames:
-    """Names of freshly created (unstarted) process objects, in creation order."""
-
-    class_name: str
-    names: tuple[str, ...]
-
-
-def default_names(backend: Backend, count: int) -> DefaultNames:
-    procs = [backend.Process(target=targets.noop) for _ in range(count)]
-    return DefaultNames(class_name=type(procs[0]).__name__,
-                        names=tuple(str(p.name) for p in procs))
-
-
-@dataclass(frozen=True)
-class Grandchild:
-    """A child with a default name creates a process of the same class."""
-
-    child_name: Observed
-    start: Call
-    reported: Optional[dict]
-    exitcode: Observed
-
-
-def child_creates_grandchild(backend: Backend) -> Grandchild:
-    with mailbox.Mailbox() as box, supervised(backend.name) as session:
-        path = box.slot("names")
-        proc = backend.Process(target=targets.report_grandchild_name,
-                               args=(path, backend.name))
-        child_name = attempt(lambda: proc.name)
-        start = session.start(proc, report=path)
-        if start.returned:
-            session.join(proc)
-            session.settle()
-        return Grandchild(child_name=child_name, start=start, reported=mailbox.read(path),
-                          exitcode=attempt(lambda: proc.exitcode))
-
-
-@dataclass(frozen=True)
-class ProgramRun:
-    """A separate interpreter whose main code ends while its child still works."""
-
-    child_seconds: float
-    returncode: Optional[int]
-    timed_out: bool
-    hung_at_exit: Optional[str]
-    """Why the harness ended the program: it had not exited ``slack`` s after its child had
-    finished (its exit handler's ``join()`` did not return); None when it exited."""
-    events: tuple[tuple[str, float], ...]
-    """``(event, time.monotonic())`` lines the program printed, in output order."""
-    stderr: str
-
-    def saw(self, event: str) -> bool:
-        return any(name == event for name, _ in self.events)
-
-
-def run_program_whose_main_finishes_first(backend: Backend,
-                                          child_seconds: float) -> ProgramRun:
-    """Run ``python -m harness.child.early_main`` in its own session. It is ended (with its whole
-    session) when it has not exited ``slack`` s after its child finished and no process of
-    it runs any more, or after the grace."""
-    cmd = [sys.executable, "-m", "harness.child.early_main", backend.name, repr(child_seconds)]
-    give_up = exit_watch(
-        backend.name, lambda out: "child done" in out and "interpreter exit" not in out,
-        "its child ended")
-
-    timeout = child_seconds + patience.grace(backend.name, limits.JOIN_GRACE)
-    run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,
-                      end_group=True)
-    events = []
-    for line in run.stdout.splitlines():
-        event, _, stamp = line.rpartition(" ")
-        try:
-            events.append((event, float(stamp)))
-        except ValueError:
-            events.append((line, float("nan")))
-    return ProgramRun(child_seconds=child_seconds, returncode=run.returncode,
-                      timed_out=run.timed_out, hung_at_exit=run.gave_up,
-                      events=tuple(events), stderr=run.stderr[-2000:])

@@ -5,22 +5,15 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from harness import pictures
+from harness.report import tables
 from harness.report.matrix import Matrix, across_pythons, claim_order, deviations
-from harness.report.tables import (
-    NO_CONTROLS,
-    Table,
-    controls_table,
-    figures_table,
-    runs_table,
-    summary_lines,
-)
 
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def table(t: Table) -> list[str]:
+def table(t: tables.Table) -> list[str]:
     return (["| " + " | ".join(t.head) + " |", "|" + "---|" * len(t.head)]
             + ["| " + " | ".join(_escape(c) for c in row) + " |" for row in t.rows])
 
@@ -30,7 +23,7 @@ def render_markdown(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
                     timelines: Sequence[pictures.Timeline], wall: Optional[float],
                     picture_files: Sequence[str] = ()) -> str:
     out = ["# procspec conformance report", ""]
-    out += summary_lines(matrix, wall)
+    out += tables.summary_lines(matrix, wall)
     out += ["", "## Matrix", "",
             "Claims down; implementation/start method across. A cell is `pass` when every "
             "Python that ran it agrees (else per Python); `xfail` is a known deviation "
@@ -51,11 +44,11 @@ def render_markdown(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
                    f"{', '.join(sorted(set(cell.outcomes)))}")
         out += [f"    {line}" for m in cell.messages[:1] for line in m.splitlines()]
     out += ["", "## Measured figures", ""]
-    figures = figures_table(matrix)
+    figures = tables.figures_table(matrix)
     out += table(figures) if figures else ["No test attached figures in these runs."]
     out += ["", "## Negative controls", ""]
-    broken = controls_table(controls)
-    out += table(broken) if broken else [NO_CONTROLS]
+    broken = tables.controls_table(controls)
+    out += table(broken) if broken else [tables.NO_CONTROLS]
     out += ["", "## Join: total time against N, and one run's timeline", ""]
     if points:
         out += [f"![{name}]({name})" for name in picture_files]
@@ -65,7 +58,7 @@ def render_markdown(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
     else:
         out.append("No join runs recorded in these results (or `--no-measure`).")
     out += ["", "## Runs", ""]
-    out += table(runs_table(matrix))
+    out += table(tables.runs_table(matrix))
     return "\n".join(out) + "\n"
 
 

@@ -7,15 +7,8 @@ import html
 from typing import Any, Optional, Sequence
 
 from harness import pictures
+from harness.report import tables
 from harness.report.matrix import Matrix, claim_order, deviations
-from harness.report.tables import (
-    NO_CONTROLS,
-    Table,
-    controls_table,
-    figures_table,
-    runs_table,
-    summary_lines,
-)
 
 #: What a cell shows (compact: up to 5 Pythons x 9 columns side by side).
 SYMBOL = {"pass": "\u2713", "FAIL": "FAIL", "inconclusive": "?", "xfail": "xf",
@@ -64,7 +57,7 @@ def escape(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def table(t: Table) -> str:
+def table(t: tables.Table) -> str:
     out = ["<table><thead><tr>"] + [f"<th>{escape(h)}</th>" for h in t.head]
     out.append("</tr></thead><tbody>")
     out += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
@@ -80,7 +73,7 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
              "<title>procspec conformance report</title>",
              f"<style>{_CSS}</style></head><body>",
              "<h1>procspec conformance report</h1>"]
-    parts += [f"<p>{escape(line)}</p>" for line in summary_lines(matrix, wall) if line]
+    parts += [f"<p>{escape(line)}</p>" for line in tables.summary_lines(matrix, wall) if line]
     parts.append("<h2 id='matrix-title'>Matrix</h2>"
                  "<p class='legend'><span style='background:#d9f2d9'>\u2713 pass"
                  "</span><span style='background:#fde9b5'>xf: expected failure (a known "
@@ -101,11 +94,11 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
               for cid, col, py, cell in matrix.unexpected()] or ["<li>None.</li>"]
     parts.append("</ul>")
     parts.append("<h2>Measured figures</h2>")
-    figures = figures_table(matrix)
+    figures = tables.figures_table(matrix)
     parts.append(table(figures) if figures else "<p>None attached.</p>")
     parts.append("<h2>Negative controls</h2>")
-    broken = controls_table(controls)
-    parts.append(table(broken) if broken else f"<p>{escape(NO_CONTROLS)}</p>")
+    broken = tables.controls_table(controls)
+    parts.append(table(broken) if broken else f"<p>{escape(tables.NO_CONTROLS)}</p>")
     parts.append("<h2>Join: total time against N, and one run's timeline</h2>")
     if points:
         parts.append(pictures.svg_total_vs_n(points))
@@ -114,7 +107,7 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
     else:
         parts.append("<p>No join runs recorded in these results.</p>")
     parts.append("<h2>Runs</h2>")
-    parts.append(table(runs_table(matrix)))
+    parts.append(table(tables.runs_table(matrix)))
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts)
 

@@ -11,15 +11,9 @@ from typing import Optional
 from harness import limits, mailbox, patience
 from harness.backends import Backend
 from harness.child import targets
-from harness.supervise import (
-    Call,
-    Observed,
-    attempt,
-    exit_watch,
-    patience_env,
-    run_program,
-    supervised,
-)
+from harness.supervise import Call, Observed, attempt, supervised
+from harness.supervise.programs import exit_watch, run_program
+from harness.supervise.slack import patience_env
 
 
 @dataclass(frozen=True)

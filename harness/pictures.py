@@ -107,7 +107,8 @@ def peak_overlap(timeline: Timeline) -> Optional[int]:
 
 # --- SVG -------------------------------------------------------------------------------
 
-def _esc(text: Any) -> str:
+def escape(text: Any) -> str:
+    """Text made safe inside SVG or HTML (also in attribute values)."""
     return html.escape(str(text), quote=True)
 
 
@@ -182,7 +183,7 @@ def svg_total_vs_n(points: Sequence[CurvePoint], width: int = 600,
                    f"stroke-width='2'/>")
         for p in series:
             out.append(f"<circle cx='{x(p.n):.1f}' cy='{y(p.total):.1f}' r='3' "
-                       f"fill='{color}'><title>{_esc(name)}: N={p.n}, total "
+                       f"fill='{color}'><title>{escape(name)}: N={p.n}, total "
                        f"{p.total:.3f} s</title></circle>")
         legend.append((name, "", color))
     for i, (label, dash, color) in enumerate(legend):
@@ -191,7 +192,7 @@ def svg_total_vs_n(points: Sequence[CurvePoint], width: int = 600,
         dash_attr = f" stroke-dasharray='{dash}'" if dash else ""
         out.append(f"<line x1='{lx}' x2='{lx + 22}' y1='{ly}' y2='{ly}' stroke='{color}' "
                    f"stroke-width='2'{dash_attr}/><text x='{lx + 26}' y='{ly + 4}'>"
-                   f"{_esc(label)}</text>")
+                   f"{escape(label)}</text>")
     out.append("</svg>")
     return "\n".join(out)
 
@@ -208,18 +209,18 @@ def svg_gantt(timeline: Timeline, width: int = 560) -> str:
 
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
            f"viewBox='0 0 {width} {height}' class='gantt' role='img' "
-           f"aria-label='timeline of {_esc(timeline.backend)}'>",
+           f"aria-label='timeline of {escape(timeline.backend)}'>",
            "<style>text{font:11px sans-serif}</style>",
-           f"<text x='{left}' y='14'>{_esc(timeline.backend)}: {len(timeline.bars)} "
+           f"<text x='{left}' y='14'>{escape(timeline.backend)}: {len(timeline.bars)} "
            f"children, each sleeps {timeline.duration:g} s</text>"]
     for i, bar in enumerate(timeline.bars):
         cy = top + row * i
         out.append(f"<text x='{left - 6}' y='{cy + 12}' text-anchor='end'>"
-                   f"{_esc(bar.label)}</text>")
+                   f"{escape(bar.label)}</text>")
         if bar.began is not None and bar.ended is not None:
             out.append(f"<rect x='{x(bar.began):.1f}' y='{cy + 3}' "
                        f"width='{max(x(bar.ended) - x(bar.began), 1):.1f}' height='{row - 6}'"
-                       f" fill='#1f77b4'><title>{_esc(bar.label)}: ran {bar.began:.3f}-"
+                       f" fill='#1f77b4'><title>{escape(bar.label)}: ran {bar.began:.3f}-"
                        f"{bar.ended:.3f} s</title></rect>")
         out.append(f"<line x1='{x(bar.start_call):.1f}' x2='{x(bar.start_call):.1f}' "
                    f"y1='{cy + 1}' y2='{cy + row - 1}' stroke='#2ca02c' stroke-width='2'>"

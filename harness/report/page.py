@@ -3,10 +3,10 @@ lines of script, nothing fetched; checked in headless Chromium by tests/meta/tes
 
 from __future__ import annotations
 
-import html
 from typing import Any, Optional, Sequence
 
 from harness import pictures
+from harness.pictures import escape
 from harness.report import tables
 from harness.report.matrix import Matrix, claim_order, deviations
 
@@ -51,10 +51,6 @@ _SCRIPT = """
     ' FAIL='+counts.FAIL+' skip='+counts.skip);
 })();
 """
-
-
-def escape(text: Any) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def table(t: tables.Table) -> str:

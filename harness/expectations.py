@@ -19,14 +19,17 @@ is ``multiprocessing.json``)::
          "python": ["3.12", "3.13"],    # optional: Python version prefixes
          "test": "test_kill_*",         # optional: fnmatch on the test function's name
          "intermittent": false}         # optional: true = may pass or fail (non-strict)
-      ]
+      ],
+      "reading": "..."                  # optional: a paragraph the report prints for it
     }
 
 An implementation is named by the module part of a backend name (``billiard`` for
-``billiard:get_context('fork')``); the standard start methods belong to
-``multiprocessing``; the negative controls are ``control`` (specs/expectations/ must never
-have a ``control.json``: a control's failures are its purpose; the harness's own tests use
-one from another directory, see ``PROCSPEC_EXPECTATIONS``).
+``billiard:get_context('fork')``; ``multiprocessing.dummy``, threads behind the API, is one
+of its own: ``harness.backends.implementation_of``); the standard start methods and the
+page's class (backend ``multiprocessing``) belong to ``multiprocessing``; the negative
+controls are ``control`` (specs/expectations/ must never have a ``control.json``: a
+control's failures are its purpose; the harness's own tests use one from another
+directory, see ``PROCSPEC_EXPECTATIONS``).
 
 Echo tests match by their echo server (the ``echo_server_name`` parameter): a named server
 (``--echo-server page-server``, harness.echo.NAMED_SERVERS) is the implementation of that
@@ -45,7 +48,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness.backends import implementation_of, resolve
+from harness.backends import PAGE_CLASS, implementation_of, resolve
 from harness.claims import SPECS_DIR
 
 EXPECTATIONS_DIR = SPECS_DIR / "expectations"
@@ -87,6 +90,10 @@ def _version_prefix(version: str, prefix: str) -> bool:
     return version == prefix or version.startswith(prefix + ".")
 
 
+#: What a column names in place of a start method for an implementation that has none.
+KIND = {"multiprocessing.dummy": "threads"}
+
+
 @dataclass(frozen=True)
 class Subject:
     """What a backend name stands for: implementation, its version, start method."""
@@ -98,10 +105,15 @@ class Subject:
 
     @property
     def label(self) -> str:
-        """Short column label: ``multiprocessing/fork``, ``billiard/spawn``."""
+        """Short column label: ``multiprocessing/fork``, ``billiard/spawn``; the page's
+        class is ``multiprocessing.Process/<default method>``; a backend with no start
+        method is ``<implementation>/<KIND>`` (``multiprocessing.dummy/threads``)."""
         if self.implementation == "control":
             return self.name
-        return f"{self.implementation}/{self.start_method or '?'}"
+        implementation = "multiprocessing.Process" if self.name == PAGE_CLASS else \
+            self.implementation
+        method = self.start_method or KIND.get(self.implementation, "?")
+        return f"{implementation}/{method}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "implementation": self.implementation,
@@ -110,7 +122,7 @@ class Subject:
 
 
 def _module_version(module: str) -> Optional[str]:
-    if module == "multiprocessing":
+    if module.split(".")[0] == "multiprocessing":
         return platform.python_version()
     try:
         from importlib.metadata import version
@@ -175,6 +187,19 @@ def load(directory: Optional[Path] = None) -> tuple[Expectation, ...]:
 
 
 _user_expectations: tuple[Expectation, ...] = ()
+
+
+def readings(directory: Optional[Path] = None) -> dict[str, str]:
+    """Each implementation's ``reading`` (a paragraph the report prints: what its column
+    teaches), from the shipped files (or ``directory``); implementations with none are
+    left out."""
+    directory = directory or Path(os.environ.get(DIR_VARIABLE) or EXPECTATIONS_DIR)
+    found = {}
+    for path in sorted(directory.glob("*.json")):
+        reading = json.loads(path.read_text(encoding="utf-8")).get("reading")
+        if isinstance(reading, str) and reading.strip():
+            found[path.stem] = reading.strip()
+    return found
 
 
 def use_files(paths: Sequence[str]) -> None:

@@ -9,7 +9,7 @@ import multiprocessing
 
 import pytest
 
-from harness.backends import Backend, default_backend_names
+from harness.backends import Backend, stdlib_method_names
 from harness.child import isolation_state
 from harness.controls._base import ControlContext
 from harness.controls.lifecycle import ThreadProcess
@@ -18,7 +18,7 @@ from harness.scenarios.isolation import find_start_method
 pytestmark = pytest.mark.meta
 
 
-@pytest.mark.parametrize("method", default_backend_names())
+@pytest.mark.parametrize("method", stdlib_method_names())
 def test_probe_finds_the_start_method_of_an_undeclared_backend(method):
     undeclared = Backend(f"undeclared-{method}", multiprocessing.get_context(method), None)
     origin = find_start_method(undeclared)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness import outcomes, pictures
+from harness import outcomes, pictures, readings
 from harness.claims import Claim, load_claims
 from harness.kit import WORK_ROOT
 from harness.results import RunResult, read_many
@@ -243,6 +243,7 @@ def render_markdown(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
     devs = deviations(matrix)
     out += [f"- **{d.claim}** on {', '.join(d.where)}: {d.reason}" for d in devs] or \
         ["None recorded in these runs."]
+    out += readings.markdown_lines(matrix.columns)
     out += ["", "## Unexpected results", ""]
     bad = matrix.unexpected()
     if not bad:
@@ -422,7 +423,9 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
     devs = deviations(matrix)
     parts += [f"<li><a href='#{_e(d.claim)}'>{_e(d.claim)}</a> on {_e(', '.join(d.where))}:"
               f" {_e(d.reason)}</li>" for d in devs] or ["<li>None recorded.</li>"]
-    parts.append("</ul><h2>Unexpected results</h2><ul id='unexpected'>")
+    parts.append("</ul>")
+    parts += readings.html_parts(matrix.columns)
+    parts.append("<h2>Unexpected results</h2><ul id='unexpected'>")
     bad = matrix.unexpected()
     parts += [f"<li><b>{_e(cid)}</b> on {_e(col)} @ Python {_e(py)}: "
               f"{_e(', '.join(sorted(set(cell.outcomes))))}<pre>"

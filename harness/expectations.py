@@ -33,8 +33,9 @@ directory, see ``PROCSPEC_EXPECTATIONS``).
 
 Echo tests match by their echo server (the ``echo_server_name`` parameter): a named server
 (``--echo-server page-server``, harness.echo.NAMED_SERVERS) is the implementation of that
-name (``page-server.json``); a raw ``--echo-server`` command, and procspec's own server
-under a backend, have none (nothing is expected of them but the claims).
+name (``page-server.json``); procspec's own server under a backend is that backend's
+implementation (``multiprocessing.dummy.json`` says why threads cannot carry it); a raw
+``--echo-server`` command has none (nothing is expected of it but the claims).
 """
 
 from __future__ import annotations
@@ -222,13 +223,17 @@ def use_files(paths: Sequence[str]) -> None:
 
 def describe_echo_server(echo_server_name: str) -> Optional[Subject]:
     """The subject an echo server under test stands for: a named server is the
-    implementation of its name; any other server (a raw command, procspec's own server
-    under a backend) is none (None)."""
+    implementation of its name; procspec's own server under a backend (named by the
+    backend: no ``{port}`` in the name) is that backend's subject, so a backend that cannot
+    carry the server (``multiprocessing.dummy``'s threads) records why; a raw command is
+    none (None)."""
     from harness.echo import NAMED_SERVERS
 
-    if echo_server_name not in NAMED_SERVERS:
+    if echo_server_name in NAMED_SERVERS:
+        return Subject(echo_server_name, echo_server_name, None, None)
+    if "{port}" in echo_server_name:
         return None
-    return Subject(echo_server_name, echo_server_name, None, None)
+    return describe(echo_server_name)
 
 
 def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,

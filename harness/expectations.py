@@ -103,23 +103,27 @@ class Subject:
     implementation: str
     version: Optional[str]
     start_method: Optional[str]
+    interpreter: str = "CPython"
+    """``platform.python_implementation()`` of the run (PyPy gets columns of its own)."""
 
     @property
     def label(self) -> str:
         """Short column label: ``multiprocessing/fork``, ``billiard/spawn``; the page's
         class is ``multiprocessing.Process/<default method>``; a backend with no start
-        method is ``<implementation>/<KIND>`` (``multiprocessing.dummy/threads``)."""
+        method is ``<implementation>/<KIND>`` (``multiprocessing.dummy/threads``); on
+        another interpreter than CPython it ends with it: ``multiprocessing/fork (PyPy)``."""
         if self.implementation == "control":
             return self.name
         implementation = "multiprocessing.Process" if self.name == PAGE_CLASS else \
             self.implementation
         method = self.start_method or KIND.get(self.implementation, "?")
-        return f"{implementation}/{method}"
+        on = "" if self.interpreter == "CPython" else f" ({self.interpreter})"
+        return f"{implementation}/{method}{on}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "implementation": self.implementation,
                 "version": self.version, "start_method": self.start_method,
-                "label": self.label}
+                "interpreter": self.interpreter, "label": self.label}
 
 
 def _module_version(module: str) -> Optional[str]:
@@ -147,7 +151,8 @@ def describe(backend_name: str) -> Subject:
     except ValueError:
         start_method = None
     version = None if implementation == "control" else _module_version(implementation)
-    return Subject(backend_name, implementation, version, start_method)
+    return Subject(backend_name, implementation, version, start_method,
+                   platform.python_implementation())
 
 
 def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:

@@ -6,6 +6,11 @@ by a string, so that a child process (or a separate interpreter) can resolve the
 
 ``fork`` | ``spawn`` | ``forkserver``
     the standard library's contexts;
+``multiprocessing``
+    the page's own class, ``multiprocessing.Process``: it dispatches through the default
+    context at ``start()``, so its start method is the running interpreter's default
+    (``multiprocessing.get_start_method()``: fork on Linux before Python 3.14, forkserver
+    from 3.14, spawn on macOS and Windows);
 ``module:attr``
     any importable object; a dotted ``attr`` is followed, and a final call with literal
     arguments is made, e.g. ``billiard:get_context('spawn')`` or
@@ -32,6 +37,11 @@ from importlib import metadata
 from typing import Any, Callable, Optional
 
 STDLIB_METHODS = ("fork", "spawn", "forkserver")
+#: The page's own class (``from multiprocessing import Process``), a default backend.
+PAGE_CLASS = "multiprocessing"
+#: Modules inside another implementation's package that are implementations of their own
+#: (their own expectations file): ``multiprocessing.dummy`` is threads behind the API.
+SUB_IMPLEMENTATIONS = ("multiprocessing.dummy",)
 #: The entry-point group through which a family of named backends registers its resolver.
 FAMILIES = "procspec.backends"
 #: procspec's own family: the negative controls (registered in pyproject.toml).
@@ -60,10 +70,16 @@ class Backend:
         return _family_of(self.name) == CONTROL_FAMILY
 
 
-def default_backend_names() -> list[str]:
+def stdlib_method_names() -> list[str]:
     """Every standard-library start method this platform offers, in a stable order."""
     available = multiprocessing.get_all_start_methods()
     return [m for m in STDLIB_METHODS if m in available]
+
+
+def default_backend_names() -> list[str]:
+    """The standard library's start methods this platform offers, then the page's own
+    class (``multiprocessing.Process``, under the interpreter's default start method)."""
+    return [*stdlib_method_names(), PAGE_CLASS]
 
 
 def _declared_start_method(obj: Any) -> Optional[str]:
@@ -113,11 +129,16 @@ def _family_of(name: str) -> Optional[str]:
 
 def implementation_of(backend_name: str) -> str:
     """The implementation a backend name belongs to: ``multiprocessing`` for the standard
-    start methods, the family for a family's backend (``control``), else the top-level
-    module (``billiard`` for ``billiard:get_context('fork')``)."""
+    start methods and the page's class, the family for a family's backend (``control``),
+    one of :data:`SUB_IMPLEMENTATIONS` for a name inside it (``multiprocessing.dummy``),
+    else the top-level module (``billiard`` for ``billiard:get_context('fork')``)."""
     if backend_name in STDLIB_METHODS:
         return "multiprocessing"
-    return _family_of(backend_name) or re.split(r"[:.(]", backend_name, maxsplit=1)[0]
+    module = re.split(r"[:(]", backend_name, maxsplit=1)[0]
+    for sub in SUB_IMPLEMENTATIONS:
+        if module == sub or module.startswith(sub + "."):
+            return sub
+    return _family_of(backend_name) or module.split(".", 1)[0]
 
 
 def resolve(name: str) -> Backend:

@@ -19,19 +19,23 @@ is ``multiprocessing.json``)::
          "python": ["3.12", "3.13"],    # optional: Python version prefixes
          "test": "test_kill_*",         # optional: fnmatch on the test function's name
          "intermittent": false}         # optional: true = may pass or fail (non-strict)
-      ]
+      ],
+      "reading": "..."                  # optional: a paragraph the report prints for it
     }
 
 An implementation is named by the module part of a backend name (``billiard`` for
-``billiard:get_context('fork')``); the standard start methods belong to
-``multiprocessing``; the negative controls are ``control`` (specs/expectations/ must never
-have a ``control.json``: a control's failures are its purpose; the harness's own tests use
-one from another directory, see ``PROCSPEC_EXPECTATIONS``).
+``billiard:get_context('fork')``; ``multiprocessing.dummy``, threads behind the API, is one
+of its own: ``harness.backends.implementation_of``); the standard start methods and the
+page's class (backend ``multiprocessing``) belong to ``multiprocessing``; the negative
+controls are ``control`` (specs/expectations/ must never have a ``control.json``: a
+control's failures are its purpose; the harness's own tests use one from another
+directory, see ``PROCSPEC_EXPECTATIONS``).
 
 Echo tests match by their echo server (the ``echo_server_name`` parameter): a named server
 (``--echo-server page-server``, harness.echo.NAMED_SERVERS) is the implementation of that
-name (``page-server.json``); a raw ``--echo-server`` command, and procspec's own server
-under a backend, have none (nothing is expected of them but the claims).
+name (``page-server.json``); procspec's own server under a backend is that backend's
+implementation (``multiprocessing.dummy.json`` says why threads cannot carry it); a raw
+``--echo-server`` command has none (nothing is expected of it but the claims).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness.backends import implementation_of, resolve
+from harness.backends import PAGE_CLASS, implementation_of, resolve
 from harness.claims import SPECS_DIR
 
 EXPECTATIONS_DIR = SPECS_DIR / "expectations"
@@ -87,6 +91,10 @@ def _version_prefix(version: str, prefix: str) -> bool:
     return version == prefix or version.startswith(prefix + ".")
 
 
+#: What a column names in place of a start method for an implementation that has none.
+KIND = {"multiprocessing.dummy": "threads"}
+
+
 @dataclass(frozen=True)
 class Subject:
     """What a backend name stands for: implementation, its version, start method."""
@@ -95,22 +103,31 @@ class Subject:
     implementation: str
     version: Optional[str]
     start_method: Optional[str]
+    interpreter: str = "CPython"
+    """``platform.python_implementation()`` of the run (PyPy gets columns of its own)."""
 
     @property
     def label(self) -> str:
-        """Short column label: ``multiprocessing/fork``, ``billiard/spawn``."""
+        """Short column label: ``multiprocessing/fork``, ``billiard/spawn``; the page's
+        class is ``multiprocessing.Process/<default method>``; a backend with no start
+        method is ``<implementation>/<KIND>`` (``multiprocessing.dummy/threads``); on
+        another interpreter than CPython it ends with it: ``multiprocessing/fork (PyPy)``."""
         if self.implementation == "control":
             return self.name
-        return f"{self.implementation}/{self.start_method or '?'}"
+        implementation = "multiprocessing.Process" if self.name == PAGE_CLASS else \
+            self.implementation
+        method = self.start_method or KIND.get(self.implementation, "?")
+        on = "" if self.interpreter == "CPython" else f" ({self.interpreter})"
+        return f"{implementation}/{method}{on}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "implementation": self.implementation,
                 "version": self.version, "start_method": self.start_method,
-                "label": self.label}
+                "interpreter": self.interpreter, "label": self.label}
 
 
 def _module_version(module: str) -> Optional[str]:
-    if module == "multiprocessing":
+    if module.split(".")[0] == "multiprocessing":
         return platform.python_version()
     try:
         from importlib.metadata import version
@@ -134,7 +151,8 @@ def describe(backend_name: str) -> Subject:
     except ValueError:
         start_method = None
     version = None if implementation == "control" else _module_version(implementation)
-    return Subject(backend_name, implementation, version, start_method)
+    return Subject(backend_name, implementation, version, start_method,
+                   platform.python_implementation())
 
 
 def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:
@@ -177,6 +195,19 @@ def load(directory: Optional[Path] = None) -> tuple[Expectation, ...]:
 _user_expectations: tuple[Expectation, ...] = ()
 
 
+def readings(directory: Optional[Path] = None) -> dict[str, str]:
+    """Each implementation's ``reading`` (a paragraph the report prints: what its column
+    teaches), from the shipped files (or ``directory``); implementations with none are
+    left out."""
+    directory = directory or Path(os.environ.get(DIR_VARIABLE) or EXPECTATIONS_DIR)
+    found = {}
+    for path in sorted(directory.glob("*.json")):
+        reading = json.loads(path.read_text(encoding="utf-8")).get("reading")
+        if isinstance(reading, str) and reading.strip():
+            found[path.stem] = reading.strip()
+    return found
+
+
 def use_files(paths: Sequence[str]) -> None:
     """Add the user's own expectation files (``--expectations PATH``: an implementation
     procspec does not ship); raises ``ValueError`` naming what is wrong with one."""
@@ -197,13 +228,17 @@ def use_files(paths: Sequence[str]) -> None:
 
 def describe_echo_server(echo_server_name: str) -> Optional[Subject]:
     """The subject an echo server under test stands for: a named server is the
-    implementation of its name; any other server (a raw command, procspec's own server
-    under a backend) is none (None)."""
+    implementation of its name; procspec's own server under a backend (named by the
+    backend: no ``{port}`` in the name) is that backend's subject, so a backend that cannot
+    carry the server (``multiprocessing.dummy``'s threads) records why; a raw command is
+    none (None)."""
     from harness.echo import NAMED_SERVERS
 
-    if echo_server_name not in NAMED_SERVERS:
+    if echo_server_name in NAMED_SERVERS:
+        return Subject(echo_server_name, echo_server_name, None, None)
+    if "{port}" in echo_server_name:
         return None
-    return Subject(echo_server_name, echo_server_name, None, None)
+    return describe(echo_server_name)
 
 
 def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,

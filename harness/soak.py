@@ -280,9 +280,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.backends import default_backend_names
+    from harness.backends import stdlib_method_names
 
-    return soak(args.runs, args.backend or default_backend_names(), args.control,
+    return soak(args.runs, args.backend or stdlib_method_names(), args.control,
                 args.workers, not args.no_stress, args.timeout, args.log_dir)
 
 

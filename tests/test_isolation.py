@@ -11,7 +11,7 @@ check its claim and is skipped with the reason; it never fails for it.
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from hypothesis import example, given
@@ -149,15 +149,12 @@ def test_arguments_arrive_in_the_child_as_equal_values_of_the_same_types(backend
 
 @pytest.fixture
 def start_method(backend) -> str:
-    """The backend's start method: declared (by the context or the control), else found
-    out from OS facts about one child (see specs/isolation.md, "Start method")."""
-    if backend.start_method is not None:
-        method: Optional[str] = backend.start_method
-        how = "declared"
-    else:
-        origin = isolation.find_start_method(backend)
-        method, how = origin.start_method, f"found out from {origin.reported!r}"
-    if method not in ("fork", "spawn", "forkserver"):
+    """The start method whose rule the backend's children follow: declared (by the context
+    or the control) when it is fork, spawn or forkserver, else found out from OS facts about
+    one child, so that a new interpreter under any name (loky's 'loky') gets the spawn rule
+    (see specs/isolation.md, "Start method of a backend")."""
+    method, how = isolation.start_rule(backend)
+    if method not in isolation.KNOWN_METHODS:
         pytest.skip(f"start method of {backend.name} unknown ({how}: {method!r}); declare "
                     "it with a procspec_start_method attribute or get_start_method()")
     return method

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from harness import pictures
-from harness.report import tables
+from harness.report import readings, tables
 from harness.report.matrix import Matrix, across_pythons, claim_order, deviations
 
 
@@ -35,6 +35,7 @@ def render_markdown(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
     out += ["", "## Deviations (expected failures, with reasons)", ""]
     out += [f"- **{d.claim}** on {', '.join(d.where)}: {d.reason}"
             for d in deviations(matrix)] or ["None recorded in these runs."]
+    out += readings.markdown_lines(matrix.columns)
     out += ["", "## Unexpected results", ""]
     bad = matrix.unexpected()
     if not bad:

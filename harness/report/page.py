@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence
 
 from harness import pictures
 from harness.pictures import escape
-from harness.report import tables
+from harness.report import readings, tables
 from harness.report.matrix import Matrix, claim_order, deviations
 
 #: What a cell shows (compact: up to 5 Pythons x 9 columns side by side).
@@ -83,7 +83,9 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
     parts += [f"<li><a href='#{escape(d.claim)}'>{escape(d.claim)}</a> on "
               f"{escape(', '.join(d.where))}: {escape(d.reason)}</li>"
               for d in deviations(matrix)] or ["<li>None recorded.</li>"]
-    parts.append("</ul><h2>Unexpected results</h2><ul id='unexpected'>")
+    parts.append("</ul>")
+    parts += readings.html_parts(matrix.columns)
+    parts.append("<h2>Unexpected results</h2><ul id='unexpected'>")
     parts += [f"<li><b>{escape(cid)}</b> on {escape(col)} @ Python {escape(py)}: "
               f"{escape(', '.join(sorted(set(cell.outcomes))))}<pre>"
               f"{escape(cell.messages[0] if cell.messages else '')}</pre></li>"

@@ -242,11 +242,15 @@ def parent_writes_after_start(backend: Backend, kind: str, value: Any, arg: dict
         state.restore(saved)
 
 
+#: The start methods whose rule specs/isolation.md states (ISO-007, ISO-008, ISO-010).
+KNOWN_METHODS = ("fork", "spawn", "forkserver")
+
+
 @dataclass(frozen=True)
 class Origin:
     """How the OS sees a child: made by this process (fork or spawn) or by a server, and
     whether it kept the parent's command line (fork: no exec) or not (spawn: a new
-    interpreter)."""
+    interpreter, whatever its implementation calls the method: loky's ``'loky'`` is one)."""
 
     parent_pid: int
     parent_cmdline: Optional[list]
@@ -263,6 +267,22 @@ class Origin:
         if self.reported["cmdline"] is None or self.parent_cmdline is None:
             return None
         return "fork" if self.reported["cmdline"] == self.parent_cmdline else "spawn"
+
+
+def start_rule(backend: Backend) -> tuple[Optional[str], str]:
+    """The start method whose rule a backend's children follow, and how it was decided:
+    the declared one when it is fork, spawn or forkserver; otherwise (none declared, or a
+    name of the implementation's own such as loky's ``'loky'``) what the OS shows about one
+    child (:func:`find_start_method`): a new interpreter is spawn-like, a copy of this
+    process without exec is fork-like. None when neither tells."""
+    declared = backend.start_method
+    if declared in KNOWN_METHODS:
+        return declared, "declared"
+    origin = find_start_method(backend)
+    how = f"found out from {origin.reported!r}"
+    if declared is not None:
+        how = f"declared {declared!r}, not one of {', '.join(KNOWN_METHODS)}; {how}"
+    return origin.start_method, how
 
 
 def find_start_method(backend: Backend) -> Origin:

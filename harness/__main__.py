@@ -13,6 +13,10 @@
     Markdown and one self-contained HTML page, with the controls and the join pictures.
 ``demo CLAIM-ID [--backend NAME]``
     run one claim's scenario once, verbosely, and explain what it shows (study mode).
+``bench [--backend NAME ...] [--json PATH] [pytest args]``
+    time ``verify`` (ci profile, ``-n auto``, ``CI=true``) and CPython's own process tests
+    (``WithProcessesTestProcess`` under fork, spawn and forkserver) back to back on this
+    interpreter; print both times, their ratio and where verify's time went.
 ``soak [--runs N] [--backend NAME] [--control NAME] [--no-stress]``
     run the join-timing tests repeatedly with every core busy (stress-ng) against the real
     backends and the join controls; print false alarms and detection rates.
@@ -89,7 +93,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    add_help=False)
     sub.add_parser("soak", help="join claims repeatedly under load: false alarms and "
                    "control detection (--runs N)", add_help=False)
+    sub.add_parser("bench", help="time verify against CPython's own process tests "
+                   "(ratio, per-topic breakdown)", add_help=False)
     args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        from harness.bench import main as bench_main
+
+        return bench_main(rest)
     if args.command == "verify":
         return verify(rest)
     if args.command == "report":

@@ -47,7 +47,7 @@ def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 
     from concurrent.futures import ThreadPoolExecutor
 
     from harness.controls import all_controls
-    from harness.suite import check_control
+    from harness.suite import check_controls, control_batches
 
     known = all_controls()
     unknown = [n for n in names if n not in known]
@@ -59,7 +59,8 @@ def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 
     status = 0
     records = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for check in pool.map(check_control, chosen):
+        checked = pool.map(check_controls, control_batches(chosen))
+        for check in (c for batch in checked for _, c in sorted(batch.items())):
             status |= not check.exact
             print(check.summary(), flush=True)
             records.append({"name": check.name, "defect": check.defect,

@@ -7,27 +7,41 @@ verdict* must be exactly the declared ones: nothing missing (the claims are veri
 nothing extra (one defect breaks exactly its claims: no test leans on a behaviour another
 claim owns), nothing inconclusive (a faulty implementation gets a verdict, not a timeout)
 and nothing left running.
+
+Several controls share one suite run (harness.suite.control_batches: a batch's tests are
+told apart by their subject, the control's backend or server); each batch is an xdist
+group, so that one worker runs it once and reports each of its controls as its own test.
 """
 
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 import pytest
 
 from harness import outcomes
 from harness.claims import load_claims
 from harness.controls import all_controls
-from harness.suite import check_control, run_suite
+from harness.suite import ControlCheck, check_controls, control_batches, run_suite
 
 pytestmark = [pytest.mark.meta, pytest.mark.slow]
 
 CONTROLS = all_controls()
+BATCHES = [tuple(batch) for batch in control_batches(CONTROLS)]
+BATCH_OF = {name: batch for batch in BATCHES for name in batch}
 
 
-@pytest.mark.parametrize("name", sorted(CONTROLS))
+@lru_cache(maxsize=None)
+def _checked(batch: tuple[str, ...]) -> dict[str, ControlCheck]:
+    return check_controls(batch)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xdist_group(f"controls-{BATCHES.index(batch)}"))
+    for batch in BATCHES for name in batch])
 def test_control_breaks_exactly_its_declared_claims_by_verdict(name):
-    check = check_control(name)
+    check = _checked(BATCH_OF[name])[name]
     assert check.exact, (
         f"control {name!r} ({check.defect}): {check.summary()}\n"
         f"declared {sorted(check.declared)}, broken by verdict {sorted(check.broken)}\n"

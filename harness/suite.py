@@ -125,13 +125,14 @@ def _kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
 # --- controls against every claim -----------------------------------------------------
 
 #: How many xdist workers run one suite run of controls. Most of a control run waits
-#: (children sleeping, sockets, process start-up), so more workers than cores shorten it.
-CONTROL_WORKERS = 3
+#: (children sleeping, sockets, process start-up), so more workers than cores shorten it;
+#: the meta-test runs several such runs at once (one per outer xdist worker, two per core).
+CONTROL_WORKERS = 2
 
 #: Backend controls checked in one suite run (:func:`control_batches`). One run per control
 #: paid a pytest and xdist start-up (3.6 s of CPU) 47 times, and left workers idle at the
 #: end of each run; several controls in one run share both, and xdist balances their tests.
-CONTROLS_PER_RUN = 6
+CONTROLS_PER_RUN = 4
 
 
 @dataclass(frozen=True)
@@ -187,16 +188,19 @@ def control_subject(control: Control) -> str:
 
 
 def control_batches(names: Iterable[str], size: int = CONTROLS_PER_RUN) -> list[list[str]]:
-    """The controls ``names`` in groups that each run as one suite run: server controls
-    together (they run the echo tests only), backend controls ``size`` at a time."""
+    """The controls ``names`` in groups that each run as one suite run: backend controls
+    about ``size`` at a time, server controls (they run the echo tests only, a quarter of
+    the suite) about ``3 * size`` at a time."""
     from harness.controls import find_control
 
     chosen = sorted(set(names))
     servers = [n for n in chosen if find_control(n).server_command is not None]
     backends = [n for n in chosen if n not in servers]
-    count = max(1, -(-len(backends) // max(1, size)))
-    batches = [backends[i::count] for i in range(count)] if backends else []
-    return [b for b in batches if b] + ([servers] if servers else [])
+    def spread(group: list[str], per_run: int) -> list[list[str]]:
+        count = max(1, -(-len(group) // max(1, per_run)))
+        return [b for b in (group[i::count] for i in range(count)) if b]
+
+    return spread(backends, size) + spread(servers, 3 * size)
 
 
 def check_controls(names: Sequence[str], profile: str = "controls",

@@ -13,6 +13,10 @@
     Markdown and one self-contained HTML page, with the controls and the join pictures.
 ``demo CLAIM-ID [--backend NAME]``
     run one claim's scenario once, verbosely, and explain what it shows (study mode).
+``bench [--backend NAME ...] [--json PATH] [pytest args]``
+    time ``verify`` (ci profile, ``-n auto``, ``CI=true``) and CPython's own process tests
+    (``WithProcessesTestProcess`` under fork, spawn and forkserver) back to back on this
+    interpreter; print both times, their ratio and where verify's time went.
 ``soak [--runs N] [--backend NAME] [--control NAME] [--no-stress]``
     run the join-timing tests repeatedly with every core busy (stress-ng) against the real
     backends and the join controls; print false alarms and detection rates.
@@ -43,7 +47,7 @@ def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 
     from concurrent.futures import ThreadPoolExecutor
 
     from harness.controls import all_controls
-    from harness.suite import check_control
+    from harness.suite import check_controls, control_batches
 
     known = all_controls()
     unknown = [n for n in names if n not in known]
@@ -55,7 +59,8 @@ def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 
     status = 0
     records = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for check in pool.map(check_control, chosen):
+        checked = pool.map(check_controls, control_batches(chosen))
+        for check in (c for batch in checked for _, c in sorted(batch.items())):
             status |= not check.exact
             print(check.summary(), flush=True)
             records.append({"name": check.name, "defect": check.defect,
@@ -89,7 +94,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    add_help=False)
     sub.add_parser("soak", help="join claims repeatedly under load: false alarms and "
                    "control detection (--runs N)", add_help=False)
+    sub.add_parser("bench", help="time verify against CPython's own process tests "
+                   "(ratio, per-topic breakdown)", add_help=False)
     args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        from harness.bench import main as bench_main
+
+        return bench_main(rest)
     if args.command == "verify":
         return verify(rest)
     if args.command == "report":

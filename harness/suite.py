@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 import psutil
 
@@ -21,6 +21,9 @@ from harness import outcomes as kinds
 from harness.kit import CHECKOUT, KIT_ROOT, TESTS_DIR
 from harness.results import read as read_results
 from harness.supervise import run_program
+
+if TYPE_CHECKING:
+    from harness.controls import Control
 
 #: Environment variable that marks every process of one suite run (to find leftovers).
 RUN_TAG = "PROCSPEC_RUN_TAG"
@@ -119,11 +122,17 @@ def _kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
     return found
 
 
-# --- a control against every claim ------------------------------------------------------
+# --- controls against every claim -----------------------------------------------------
 
-#: How many xdist workers run one control's suite. Most of a control run waits (children
-#: sleeping, sockets, process start-up), so more workers than cores shorten it.
-CONTROL_WORKERS = 3
+#: How many xdist workers run one suite run of controls. Most of a control run waits
+#: (children sleeping, sockets, process start-up), so more workers than cores shorten it;
+#: the meta-test runs several such runs at once (one per outer xdist worker, two per core).
+CONTROL_WORKERS = 2
+
+#: Backend controls checked in one suite run (:func:`control_batches`). One run per control
+#: paid a pytest and xdist start-up (3.6 s of CPU) 47 times, and left workers idle at the
+#: end of each run; several controls in one run share both, and xdist balances their tests.
+CONTROLS_PER_RUN = 4
 
 
 @dataclass(frozen=True)
@@ -140,8 +149,13 @@ class ControlCheck:
     why_inconclusive: tuple[str, ...]
     """The end of each inconclusive test's message (for the meta-test's failure)."""
     seconds: float
+    """The summed duration of the control's tests."""
     leftovers: tuple[str, ...]
+    """Processes left running by the suite run that checked the control (shared by every
+    control of that run: a leftover cannot be told to whom it belonged)."""
     output: str
+    tests: int = 0
+    """How many tests ran against the control."""
 
     @property
     def missing(self) -> list[str]:
@@ -166,16 +180,68 @@ class ControlCheck:
                 + (f"  [{'; '.join(problems)}]" if problems else ""))
 
 
+def control_subject(control: Control) -> str:
+    """The subject (backend or server name) a control's tests run under."""
+    if control.server_command is not None:
+        return control.server_command
+    return f"control:{control.name}"
+
+
+def control_batches(names: Iterable[str], size: int = CONTROLS_PER_RUN) -> list[list[str]]:
+    """The controls ``names`` in groups that each run as one suite run: backend controls
+    about ``size`` at a time, server controls (they run the echo tests only, a quarter of
+    the suite) about ``3 * size`` at a time."""
+    from harness.controls import find_control
+
+    chosen = sorted(set(names))
+    servers = [n for n in chosen if find_control(n).server_command is not None]
+    backends = [n for n in chosen if n not in servers]
+    def spread(group: list[str], per_run: int) -> list[list[str]]:
+        count = max(1, -(-len(group) // max(1, per_run)))
+        return [b for b in (group[i::count] for i in range(count)) if b]
+
+    return spread(backends, size) + spread(servers, 3 * size)
+
+
+def check_controls(names: Sequence[str], profile: str = "controls",
+                   workers: int = CONTROL_WORKERS) -> dict[str, ControlCheck]:
+    """Run the suite against the controls ``names`` with every claim in scope (the backend
+    controls in one run, the server controls in another); for each, compare the claims it
+    breaks by verdict (its own tests: its subject's) with the ones it declares."""
+    from harness.controls import find_control
+
+    controls = [find_control(n) for n in dict.fromkeys(names)]
+    groups = [[c for c in controls if c.server_command is None],
+              [c for c in controls if c.server_command is not None]]
+    checks: dict[str, ControlCheck] = {}
+    for group in groups:
+        if not group:
+            continue
+        options: list[str] = []
+        for control in group:
+            options += control.pytest_args[:2]
+        if group[0].server_command is not None:
+            options += ["-m", "echo"]
+        run = run_suite(options, profile=profile, workers=workers,
+                        timeout=600 + 120 * len(group))
+        for control in group:
+            subject = control_subject(control)
+            tests = [t for t in run.tests if t.get("subject") == subject]
+            broken = {cid for t in tests if t["outcome"] == kinds.VERDICT
+                      for cid in t.get("verdict_claims", [])}
+            inconclusive = tuple(t["nodeid"] for t in tests
+                                 if t["outcome"] == kinds.INCONCLUSIVE)
+            why = tuple(f"{t['nodeid']}: ...{t['message'][-1500:]}" for t in tests
+                        if t["outcome"] == kinds.INCONCLUSIVE)
+            checks[control.name] = ControlCheck(
+                control.name, control.defect, control.breaks, frozenset(broken),
+                inconclusive, why, sum(float(t.get("duration") or 0.0) for t in tests),
+                tuple(run.leftovers), run.output, len(tests))
+    return checks
+
+
 def check_control(name: str, profile: str = "controls",
                   workers: int = CONTROL_WORKERS) -> ControlCheck:
     """Run the suite against control ``name`` with every claim in scope; compare the claims
     it breaks by verdict with the ones it declares."""
-    from harness.controls import find_control
-
-    control = find_control(name)
-    run = run_suite(control.pytest_args, profile=profile, workers=workers)
-    why = tuple(f"{t['nodeid']}: ...{t['message'][-1500:]}" for t in run.tests
-                if t["outcome"] == kinds.INCONCLUSIVE)
-    return ControlCheck(name, control.defect, control.breaks, frozenset(run.broken_claims()),
-                        tuple(run.inconclusive()), why, run.seconds, tuple(run.leftovers),
-                        run.output)
+    return check_controls([name], profile, workers)[name]

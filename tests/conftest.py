@@ -15,11 +15,16 @@ No profile has a deadline: an example's duration is dominated by process start-u
 varies with the start method and the load, and timing claims bound time themselves.
 The plugin (options, markers, leak guard, claim table) is ``harness.pytest_plugin``,
 loaded through its ``pytest11`` entry point wherever the kit is installed.
+
+``-n auto`` starts two xdist workers per core here (:func:`pytest_xdist_auto_num_workers`):
+procspec's tests mostly wait (children sleeping, sockets, process start-up), so one worker
+per core leaves the cores idle half the time.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 from hypothesis import HealthCheck, Phase, settings
 
@@ -46,6 +51,22 @@ settings.register_profile("thorough", max_examples=200, **_COMMON)
 settings.register_profile(
     "controls", max_examples=10, derandomize=True, database=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON)
+
+#: xdist workers per core under ``-n auto`` (PYTEST_XDIST_AUTO_NUM_WORKERS overrides it).
+#: Measured on 2 cores, one run each back to back: ``verify`` took 62 s with 2 workers and
+#: 44 s with 4, for the same CPU time (user + sys 53 s and 58 s).
+WORKERS_PER_CORE = 2
+
+
+def pytest_xdist_auto_num_workers(config) -> Optional[int]:
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return WORKERS_PER_CORE * max(1, cores)
+
 
 settings.load_profile(os.environ.get("PROCSPEC_HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI") else "default"))

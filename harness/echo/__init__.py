@@ -33,7 +33,9 @@ SERVER_START_GRACE = 30.0
 #: seconds after it was due is missing. It separates "hung" from "slow": with 24 clients at
 #: once, a spawn server starts 24 interpreters one after another (50-300 ms each on 2 busy
 #: cores), and a full accept queue (backlog 5) delays a connection by SYN retransmits of
-#: 1 s, then 3 s. A wait measures time without progress: each reply that comes restarts it.
+#: 1 s, then 3 s (crowds connect once the queue has room, harness.scenarios.echo.waits
+#: PACE_QUEUE, so only a queue that stays full costs them). A wait measures time without
+#: progress: each reply that comes restarts it.
 REPLY_GRACE = 20.0
 
 #: Once a reply has begun, a pause of this many seconds before its next byte means the rest

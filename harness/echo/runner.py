@@ -137,6 +137,31 @@ def holders(server: RunningServer, client_ports: Iterable[int]) -> dict[int, fro
     return {port: frozenset(pids) for port, pids in found.items()}
 
 
+#: Linux's table of IPv4 TCP sockets (every socket of this network namespace).
+_PROC_NET_TCP = "/proc/net/tcp"
+_TCP_LISTEN = "0A"
+
+
+def accept_queue(host: str, port: int) -> Optional[int]:
+    """Connections waiting in the accept queue of whatever listens on ``host:port``, read
+    from the kernel (``/proc/net/tcp``: a listening socket's ``rx_queue``); None when it
+    cannot be read (not Linux, nothing listening)."""
+    # The table prints each IPv4 address as a 32-bit number in the host's byte order.
+    address = f"{int.from_bytes(socket.inet_aton(host), sys.byteorder):08X}:{port:04X}"
+    wildcard = f"00000000:{port:04X}"
+    try:
+        with open(_PROC_NET_TCP, encoding="ascii") as table:
+            next(table, None)  # the header
+            for line in table:
+                fields = line.split()
+                if len(fields) > 4 and fields[3] == _TCP_LISTEN and \
+                        fields[1] in (address, wildcard):
+                    return int(fields[4].split(":")[1], 16)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _listening(server_pid: int, port: int) -> bool:
     try:
         top = psutil.Process(server_pid)

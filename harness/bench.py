@@ -1,0 +1,234 @@
+"""``python -m harness bench``: procspec's ``verify`` against CPython's own process tests.
+
+Runs, back to back on this interpreter: procspec's ``verify`` (every claim, the default
+backends or those given with ``--backend``, the ``ci`` Hypothesis profile, ``-n auto``,
+``CI=true``), then CPython's ``WithProcessesTestProcess`` tests under each start method
+(``python -m test test_multiprocessing_<method>.test_processes -m WithProcessesTestProcess``
+on 3.12+; ``python -m test test_multiprocessing_<method> -m ...`` before; when the
+interpreter ships only ``test._test_multiprocessing``, the same classes installed the way
+those modules install them and run with ``unittest``). Prints both wall times, their
+ratio, the load average around each, and where verify's time went (test time per topic and
+per backend, and the slowest tests). Nothing asserts a time: it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from harness.kit import TESTS_DIR
+
+#: CPython's test classes for ``multiprocessing.Process`` (23 tests per start method).
+CPYTHON_TESTS = "WithProcessesTestProcess"
+METHODS = ("fork", "spawn", "forkserver")
+
+_DRIVER = '''import unittest
+from test._test_multiprocessing import install_tests_in_module_dict
+
+install_tests_in_module_dict(globals(), {method!r}, only_type="processes")
+'''
+
+
+#: How unittest, regrtest and pytest say how many tests ran.
+_COUNTS = re.compile(r"Ran \d+ tests?|Total tests: run=\S+|\d+ passed[^\n=]*")
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+@dataclass
+class Timed:
+    """One command's wall time and status."""
+
+    label: str
+    argv: list[str]
+    seconds: float
+    returncode: int
+    load_before: str
+    load_after: str
+    tail: str = ""
+
+
+def _timed(label: str, argv: list[str], cwd: Optional[str] = None,
+           env: Optional[dict[str, str]] = None) -> Timed:
+    before = loadavg()
+    started = time.monotonic()
+    ran = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, errors="replace")
+    seconds = time.monotonic() - started
+    counted = _COUNTS.findall(ran.stdout)
+    return Timed(label, argv, seconds, ran.returncode, before, loadavg(),
+                 counted[-1] if counted else ran.stdout.strip()[-200:])
+
+
+# --- CPython's tests -------------------------------------------------------------------
+
+def cpython_command(method: str, tests: str, workdir: str) -> Optional[list[str]]:
+    """How to run CPython's ``tests`` for ``method`` on this interpreter (None: its ``test``
+    package lacks the multiprocessing tests)."""
+    def found(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            return False
+
+    package = f"test.test_multiprocessing_{method}"
+    if found(f"{package}.test_processes"):
+        return [sys.executable, "-m", "test", f"test_multiprocessing_{method}.test_processes",
+                "-m", tests]
+    if found(package):
+        return [sys.executable, "-m", "test", f"test_multiprocessing_{method}", "-m", tests]
+    if found("test._test_multiprocessing"):
+        module = f"procspec_bench_mp_{method}"
+        with open(os.path.join(workdir, f"{module}.py"), "w", encoding="utf-8") as fh:
+            fh.write(_DRIVER.format(method=method))
+        return [sys.executable, "-m", "unittest", "-k", tests, module]
+    return None
+
+
+def run_cpython(methods: Sequence[str], tests: str = CPYTHON_TESTS) -> list[Timed]:
+    with tempfile.TemporaryDirectory(prefix="procspec-bench-") as workdir:
+        runs = []
+        for method in methods:
+            argv = cpython_command(method, tests, workdir)
+            if argv is None:
+                raise SystemExit(
+                    "procspec bench: this interpreter has no CPython multiprocessing tests "
+                    f"(test._test_multiprocessing); on Debian: apt-get install "
+                    f"libpython{sys.version_info[0]}.{sys.version_info[1]}-testsuite")
+            runs.append(_timed(f"cpython {method}", argv, cwd=workdir))
+        return runs
+
+
+# --- procspec's verify -----------------------------------------------------------------
+
+@dataclass
+class VerifyRun:
+    timed: Timed
+    tests: list[dict] = field(default_factory=list)
+
+    def breakdown(self, key: str) -> dict[str, tuple[int, float]]:
+        """Test count and summed test time by ``key``: ``topic`` (the claims' prefix) or
+        ``subject`` (the backend or server)."""
+        sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        for test in self.tests:
+            if key == "topic":
+                name = ",".join(sorted({c.split("-")[0] for c in test["claims"]})) or "-"
+            else:
+                name = str(test.get("subject", "-"))
+            sums[name][0] += 1
+            sums[name][1] += float(test.get("duration") or 0.0)
+        return {k: (int(v[0]), v[1]) for k, v in sorted(sums.items())}
+
+    def slowest(self, n: int = 8) -> list[tuple[float, str]]:
+        return sorted(((float(t.get("duration") or 0.0), t["nodeid"]) for t in self.tests),
+                      reverse=True)[:n]
+
+    def outcomes(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for test in self.tests:
+            counts[test["outcome"]] += 1
+        return dict(sorted(counts.items()))
+
+
+def run_verify(pytest_args: Sequence[str]) -> VerifyRun:
+    from harness.results import read
+    from harness.suite import pytest_command, suite_cwd
+
+    with tempfile.TemporaryDirectory(prefix="procspec-bench-") as tmp:
+        results = os.path.join(tmp, "results.json")
+        args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-n", "auto",
+                "--hypothesis-profile=ci", "--results-json", results, *pytest_args]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        env["CI"] = "true"
+        timed = _timed("procspec verify", pytest_command(args), cwd=suite_cwd(), env=env)
+        tests = read(results).tests if os.path.exists(results) else []
+        return VerifyRun(timed, tests)
+
+
+# --- the report ------------------------------------------------------------------------
+
+def report(verify: VerifyRun, cpython: list[Timed]) -> dict:
+    cp_total = sum(t.seconds for t in cpython)
+    return {
+        "python": sys.version.split()[0],
+        "verify": {"seconds": round(verify.timed.seconds, 2),
+                   "returncode": verify.timed.returncode,
+                   "load_before": verify.timed.load_before,
+                   "load_after": verify.timed.load_after,
+                   "outcomes": verify.outcomes(),
+                   "by_topic": {k: {"tests": n, "seconds": round(s, 2)}
+                                for k, (n, s) in verify.breakdown("topic").items()},
+                   "by_subject": {k: {"tests": n, "seconds": round(s, 2)}
+                                  for k, (n, s) in verify.breakdown("subject").items()},
+                   "slowest": [[round(s, 2), n] for s, n in verify.slowest()]},
+        "cpython": {"seconds": round(cp_total, 2),
+                    "runs": [{"label": t.label, "seconds": round(t.seconds, 2),
+                              "returncode": t.returncode, "load_before": t.load_before,
+                              "load_after": t.load_after, "ran": t.tail,
+                              "argv": t.argv[1:]}
+                             for t in cpython]},
+        "ratio": round(verify.timed.seconds / cp_total, 2) if cp_total else None,
+    }
+
+
+def render(data: dict) -> str:
+    v, cp = data["verify"], data["cpython"]
+    lines = [f"procspec bench on Python {data['python']}",
+             f"procspec verify   {v['seconds']:8.1f} s  (exit {v['returncode']}; load "
+             f"{v['load_before']} -> {v['load_after']}; "
+             + ", ".join(f"{n} {k}" for k, n in v["outcomes"].items()) + ")"]
+    for run in cp["runs"]:
+        lines.append(f"{run['label']:17} {run['seconds']:8.1f} s  (exit {run['returncode']}; "
+                     f"load {run['load_before']} -> {run['load_after']}; {run['ran']})")
+    lines.append(f"cpython total     {cp['seconds']:8.1f} s")
+    lines.append(f"ratio             {data['ratio']}")
+    lines.append("verify's test time by topic (summed over xdist workers):")
+    for name, row in v["by_topic"].items():
+        lines.append(f"  {name:12} {row['tests']:4} tests {row['seconds']:8.1f} s")
+    lines.append("by backend or server:")
+    for name, row in v["by_subject"].items():
+        lines.append(f"  {name[:40]:40} {row['tests']:4} tests {row['seconds']:8.1f} s")
+    lines.append("slowest tests:")
+    lines += [f"  {s:6.1f} s  {n}" for s, n in v["slowest"]]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness bench", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Further arguments go to verify's pytest (e.g. --claim ID, -m echo).")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="start methods for CPython's tests (default: %(default)s)")
+    parser.add_argument("--cpython-tests", default=CPYTHON_TESTS, metavar="PATTERN",
+                        help="which CPython tests (regrtest -m / unittest -k pattern; "
+                             "default %(default)s)")
+    parser.add_argument("--json", dest="json_path", metavar="PATH",
+                        help="also write the measurements as JSON")
+    args, pytest_args = parser.parse_known_args(argv)
+    methods = [m for m in args.methods.split(",") if m]
+    verify = run_verify(pytest_args)
+    print(f"procspec verify: {verify.timed.seconds:.1f} s; {verify.timed.tail}", flush=True)
+    cpython = run_cpython(methods, args.cpython_tests)
+    data = report(verify, cpython)
+    print(render(data))
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
+    return 0 if verify.timed.returncode == 0 and all(t.returncode == 0 for t in cpython) \
+        else 1

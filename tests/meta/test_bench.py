@@ -1,0 +1,32 @@
+"""``python -m harness bench`` runs both suites and reports their times (on a tiny selection:
+nothing here times anything)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.meta
+
+
+def test_bench_runs_both_suites_and_reports_ratio_and_topics(tmp_path):
+    from harness.bench import cpython_command
+
+    if cpython_command("fork", "test_current", str(tmp_path)) is None:
+        pytest.skip("this interpreter ships no CPython multiprocessing tests")
+    out = tmp_path / "bench.json"
+    ran = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--methods", "fork",
+         "--cpython-tests", "test_current", "--json", str(out),
+         "--claim", "LIFE-001", "--backend", "fork", "-n", "0"],
+        capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["verify"]["outcomes"] == {"passed": 1}
+    assert list(data["verify"]["by_topic"]) == ["LIFE"]
+    assert [r["label"] for r in data["cpython"]["runs"]] == ["cpython fork"]
+    assert data["ratio"] is not None and data["ratio"] > 0
+    assert "ratio" in ran.stdout and "by topic" in ran.stdout

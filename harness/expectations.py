@@ -30,8 +30,9 @@ one from another directory, see ``PROCSPEC_EXPECTATIONS``).
 
 Echo tests match by their echo server (the ``echo_server_name`` parameter): a named server
 (``--echo-server page-server``, harness.echo.NAMED_SERVERS) is the implementation of that
-name (``page-server.json``); a raw ``--echo-server`` command, and procspec's own server
-under a backend, have none (nothing is expected of them but the claims).
+name (``page-server.json``); procspec's own server under a backend is that backend's
+implementation; a raw ``--echo-server`` command has none (nothing is expected of it but
+the claims).
 """
 
 from __future__ import annotations
@@ -197,13 +198,17 @@ def use_files(paths: Sequence[str]) -> None:
 
 def describe_echo_server(echo_server_name: str) -> Optional[Subject]:
     """The subject an echo server under test stands for: a named server is the
-    implementation of its name; any other server (a raw command, procspec's own server
-    under a backend) is none (None)."""
+    implementation of its name; procspec's own server under a backend (the server is then
+    named by the backend's name) is that backend's implementation, whose expectations name
+    echo claims only where the implementation under the server deviates (billiard: FD-002);
+    a raw command (it has ``{port}``) is none (None)."""
     from harness.echo import NAMED_SERVERS
 
-    if echo_server_name not in NAMED_SERVERS:
+    if echo_server_name in NAMED_SERVERS:
+        return Subject(echo_server_name, echo_server_name, None, None)
+    if "{port}" in echo_server_name:
         return None
-    return Subject(echo_server_name, echo_server_name, None, None)
+    return describe(echo_server_name)
 
 
 def expected_failure(backend_name: str, claims: Sequence[str], test_name: str,

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 
 from harness.scenarios import descriptors
-from harness.scenarios.echo import patience_note, serves
+from harness import patience
+from harness.scenarios.echo import serves
 from harness.supervise import figures
 from harness.verdict import violation
 
@@ -56,7 +57,7 @@ def test_the_echo_servers_serving_process_holds_no_more_descriptors_after_many_c
     precondition(run.server_pid is not None, "no process of the server listens")
     precondition(run.handlers_ended,
                  "a handler still ran after its client closed (ECHO-009)")
-    note = patience_note(echo_server)
+    note = patience.note(f"{echo_server.name}:descriptors")
     assert run.after <= run.before, violation(
         "FD-002", f"after {count} more clients (each closed, its handler ended): at most "
         f"{run.before} descriptors in the serving process, as after the first",

@@ -197,7 +197,7 @@ def clients_one_after_another(server: RunningServer, count: int) -> ServerRun:
     for i in range(count):
         waits.round_trip(f"client {i}".encode())
         ended = _handlers_end(server, waits) and ended
-    grace = patience.grace(server.name, limits.RETURN_SLACK)
+    grace = patience.grace(f"{server.name}:descriptors", limits.RETURN_SLACK)
     after, helpers = _settled(pid, len(before), grace)
     for i in range(SETTLING_CLIENTS):
         if len(after) <= len(before):
@@ -206,7 +206,8 @@ def clients_one_after_another(server: RunningServer, count: int) -> ServerRun:
         ended = _handlers_end(server, waits) and ended
         after, helpers = _settled(pid, len(before), grace)
     if len(after) > len(before):
-        patience.expired(server.name, "the serving process held more descriptors")
+        patience.expired(f"{server.name}:descriptors",
+                         "the serving process held more descriptors")
     difference = compare(before, after, helpers)
     return ServerRun(clients=count, server_pid=pid, handlers_ended=ended,
                      before=len(before), after=len(after), new=difference.new,

@@ -212,7 +212,8 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
     on, watch (bounded: ``grace``) for its daemon child to end. The program is ended with
     its whole group once the child has ended and it has not exited ``RETURN_SLACK`` s
     later, or at the grace; its orphans come back to this process and are reaped."""
-    grace = patience.grace(backend.name, limits.RETURN_SLACK + limits.SIGNAL_GRACE + 3.0)
+    key = f"{backend.name}:daemon-at-exit"  # this wait's own patience: no other wait's
+    grace = patience.grace(key, limits.RETURN_SLACK + limits.SIGNAL_GRACE + 3.0)
     overall = 2 * patience.grace(backend.name, limits.JOIN_GRACE)
     cmd = [sys.executable, "-m", "harness.child.daemon_main", backend.name]
     main_done: Optional[float] = None
@@ -242,8 +243,7 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
                             exited or now - child_ended >= limits.RETURN_SLACK):
                         break
                     if main_done is not None and now - main_done >= grace:
-                        patience.expired(backend.name,
-                                         "a daemon child outlived its parent's main code")
+                        patience.expired(key, "a daemon child outlived its parent's main code")
                         break
                     time.sleep(limits.POLL_INTERVAL)
                 exited = program.poll() is not None

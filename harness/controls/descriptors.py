@@ -56,7 +56,7 @@ def _serve(host: str, port: int, after_start: Callable[[Any, Any], None]) -> Non
 def _log_per_client(host: str, port: int) -> None:
     def log(conn: Any, proc: Any) -> None:
         fd = os.open(os.devnull, os.O_WRONLY | os.O_APPEND)  # the defect: never closed
-        os.write(fd, f"client {conn.getpeername()} -> pid {proc.pid}\n".encode())
+        os.write(fd, f"client on fd {conn.fileno()} -> pid {proc.pid}\n".encode())
     _serve(host, port, log)
 
 

@@ -166,10 +166,41 @@ def _handlers_end(server: RunningServer, waits: Waits) -> bool:
     return True
 
 
-def _count(pid: int) -> tuple[dict[int, str], dict[str, int]]:
-    helpers = helper_links(pid)
-    return ({fd: link for fd, link in fd_table(pid).items() if link not in helpers},
-            helpers)
+def _look(pid: int) -> tuple[dict[int, str], dict[str, int]]:
+    """The serving process's table and its helpers' links, at one moment."""
+    return fd_table(pid), helper_links(pid)
+
+
+def _own(table: dict[int, str], stable: set[str]) -> dict[int, str]:
+    """The serving process's own descriptors: those shared with a helper at both looks
+    (``stable``) are the helper's. A fork server also holds the other end of a handler's
+    sentinel pipe until it has reported the handler's exit: that pipe is the handler's,
+    shared for a moment only, so it counts."""
+    return {fd: link for fd, link in table.items() if link not in stable}
+
+
+@dataclass(frozen=True)
+class _Looks:
+    """The first look and a later one, compared."""
+
+    first: tuple[dict[int, str], dict[str, int]]
+    later: tuple[dict[int, str], dict[str, int]]
+
+    @property
+    def stable(self) -> set[str]:
+        return set(self.first[1]) & set(self.later[1])
+
+    @property
+    def before(self) -> dict[int, str]:
+        return _own(self.first[0], self.stable)
+
+    @property
+    def after(self) -> dict[int, str]:
+        return _own(self.later[0], self.stable)
+
+    @property
+    def grew(self) -> bool:
+        return len(self.after) > len(self.before)
 
 
 #: Clients sent after the N, one at a time, while the serving process holds more than it
@@ -193,37 +224,40 @@ def clients_one_after_another(server: RunningServer, count: int) -> ServerRun:
                          after=0, new={}, set_aside={}, settle_grace=0.0)
     waits.round_trip(b"first client")
     ended = _handlers_end(server, waits)
-    before, _ = _count(pid)
+    first = _look(pid)
     for i in range(count):
         waits.round_trip(f"client {i}".encode())
         ended = _handlers_end(server, waits) and ended
     grace = patience.grace(f"{server.name}:descriptors", limits.RETURN_SLACK)
-    after, helpers = _settled(pid, len(before), grace)
+    looks = _settled(pid, first, grace)
     for i in range(SETTLING_CLIENTS):
-        if len(after) <= len(before):
+        if not looks.grew:
             break
         waits.round_trip(f"settling client {i}".encode())
         ended = _handlers_end(server, waits) and ended
-        after, helpers = _settled(pid, len(before), grace)
-    if len(after) > len(before):
+        looks = _settled(pid, first, grace)
+    if looks.grew:
         patience.expired(f"{server.name}:descriptors",
                          "the serving process held more descriptors")
-    difference = compare(before, after, helpers)
+    helpers = looks.later[1]
     return ServerRun(clients=count, server_pid=pid, handlers_ended=ended,
-                     before=len(before), after=len(after), new=difference.new,
-                     set_aside={fd: link for fd, link in fd_table(pid).items()
-                                if link in helpers},
+                     before=len(looks.before), after=len(looks.after),
+                     new=compare(looks.before, looks.after, {}).new,
+                     set_aside={fd: f"{link} (shared with helper pid {helpers[link]})"
+                                for fd, link in looks.later[0].items()
+                                if link in looks.stable},
                      settle_grace=grace)
 
 
-def _settled(pid: int, target: int, grace: float) -> tuple[dict[int, str], dict[str, int]]:
-    """The serving process's table (its helpers' set aside) once it holds at most
-    ``target`` descriptors, else the smallest seen within ``grace``."""
+def _settled(pid: int, first: tuple[dict[int, str], dict[str, int]], grace: float
+             ) -> _Looks:
+    """A later look that does not hold more than the first, else the one closest to it
+    within ``grace``."""
     deadline = time.monotonic() + grace
-    best, helpers = _count(pid)
-    while len(best) > target and time.monotonic() < deadline:
+    best = _Looks(first, _look(pid))
+    while best.grew and time.monotonic() < deadline:
         time.sleep(limits.OS_POLL_INTERVAL)
-        now, now_helpers = _count(pid)
-        if len(now) < len(best):
-            best, helpers = now, now_helpers
-    return best, helpers
+        now = _Looks(first, _look(pid))
+        if len(now.after) - len(now.before) < len(best.after) - len(best.before):
+            best = now
+    return best

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.scenarios import process_api
+from harness.scenarios import daemon_exit, process_api
 from harness.supervise import Raised, figures
 from harness.verdict import violation
 
@@ -71,7 +71,7 @@ def test_daemon_cannot_be_changed_after_start(backend, initial):
 
 @pytest.mark.claim("API-003")
 def test_a_daemon_child_is_terminated_when_its_parents_interpreter_exits(backend):
-    run = process_api.run_program_with_a_daemon_child(backend)
+    run = daemon_exit.run_program_with_a_daemon_child(backend)
     precondition(not run.saw("start did not return"),
                  "start() did not return in the program (JOIN-002 times it)")
     precondition(run.saw("child started") and run.child_pid is not None,

@@ -230,8 +230,9 @@ def describe_echo_server(echo_server_name: str) -> Optional[Subject]:
     """The subject an echo server under test stands for: a named server is the
     implementation of its name; procspec's own server under a backend (named by the
     backend: no ``{port}`` in the name) is that backend's subject, so a backend that cannot
-    carry the server (``multiprocessing.dummy``'s threads) records why; a raw command is
-    none (None)."""
+    carry the server (``multiprocessing.dummy``'s threads) records why, and one whose
+    children leak into the server shows it (billiard: FD-002); a raw command is none
+    (None)."""
     from harness.echo import NAMED_SERVERS
 
     if echo_server_name in NAMED_SERVERS:

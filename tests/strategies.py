@@ -299,3 +299,19 @@ def join_plans(draw: Any, max_seconds: float = 0.5,
 #: join(timeout) timeouts for the upper bound: a short one, and one long enough that a
 #: doubled wait exceeds the bound.
 join_upper_timeouts = st.sampled_from([0.05, 0.3])
+
+
+# --- the process API (specs/process-api.md) --------------------------------------------
+
+#: Exit statuses a child ends with before terminate()/kill() is called on it (API-007/008).
+api_exit_statuses = st.integers(min_value=0, max_value=255)
+
+
+# --- descriptors (specs/descriptors.md) ------------------------------------------------
+
+#: How many children are started and joined between the two looks at the table (FD-001).
+fd_child_counts = st.integers(min_value=1, max_value=6)
+
+#: How many clients, one after another, after the first one (FD-002): enough that one
+#: descriptor per client shows as several.
+fd_echo_clients = st.integers(min_value=3, max_value=12)

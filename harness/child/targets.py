@@ -177,3 +177,27 @@ def cmdline_of(pid: int) -> Optional[list[str]]:
         return list(psutil.Process(pid).cmdline())
     except psutil.Error:
         return None
+
+
+# --- the Process API the page names (specs/process-api.md) --------------------------
+
+def start_a_child(path: str, backend_name: str) -> None:
+    """Try to start a process of the same implementation (a no-op child) from inside this
+    one; post what ``start()`` did (``None``, or the exception's type and message) and this
+    process's own ``daemon`` flag. A grandchild that did start is joined, bounded."""
+    from harness.backends import resolve
+
+    grandchild = resolve(backend_name).Process(target=noop)
+    try:
+        grandchild.start()
+        refused: Optional[tuple[str, str]] = None
+    except Exception as exc:  # what the claim judges
+        refused = (type(exc).__name__, str(exc))
+    me = current_process_of(backend_name)
+    mailbox.post(path, {"pid": os.getpid(), "refused": refused,
+                        "daemon": getattr(me, "daemon", None)})
+    if refused is None:
+        try:
+            grandchild.join(limits.JOIN_GRACE)
+        except Exception:  # the harness ends every process of the scenario anyway
+            pass

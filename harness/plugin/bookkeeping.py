@@ -32,6 +32,8 @@ MARKERS = {
     "join": "claims of specs/join-timing.md (join blocks; children run concurrently)",
     "isolation": "claims of specs/isolation.md (a child's writes never reach the parent)",
     "echo": "claims of specs/echo-server.md (the one-process-per-connection echo server)",
+    "api": "claims of specs/process-api.md (name set later, daemon, close, stop after end)",
+    "descriptors": "claims of specs/descriptors.md (no descriptor leaks: children, echo server)",
     "meta": "tests of the harness itself and of the negative controls",
     "slow": "long-running meta-tests (deselect with -m 'not slow')",
 }

@@ -1,10 +1,11 @@
 """API-003's scenario (specs/process-api.md): a separate interpreter whose main code
 finishes while its daemon child sleeps; the OS shows whether the child ended with it.
 
-The program's output goes to files (a daemon child left running keeps no pipe of ours
-open), and while it runs this process is the *child subreaper* of its descendants (Linux
-``PR_SET_CHILD_SUBREAPER``): a child its parent leaves behind comes back here, and is
-killed and reaped with the program's whole process group before the function returns.
+The program's output goes to files it appends to (a daemon child left running keeps no
+pipe of ours open), and while it runs this process is the *child subreaper* of its
+descendants (Linux ``PR_SET_CHILD_SUBREAPER``): a child its parent leaves behind comes back
+here, and is killed and reaped with the program's whole process group before the function
+returns.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from harness import limits, patience
 from harness.backends import Backend
@@ -122,7 +123,9 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
     child: Optional[int] = None
     subreaper = _subreaper(True)
     try:
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        with tempfile.TemporaryDirectory(prefix="procspec-daemon-") as tmp, \
+                open(os.path.join(tmp, "out"), "ab") as out, \
+                open(os.path.join(tmp, "err"), "ab") as err:
             program = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                        stderr=err, start_new_session=True,
                                        env=patience_env(backend.name))
@@ -130,7 +133,7 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
             try:
                 while True:
                     now = time.monotonic()
-                    text = _read(out)
+                    text = _read(out.name)
                     child = child if child is not None else _child_pid(text)
                     if main_done is None and "main done" in text:
                         main_done = now
@@ -152,7 +155,7 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
                 _end_group(program.pid, limits.SIGNAL_GRACE + limits.RETURN_SLACK)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     program.wait(limits.SIGNAL_GRACE)
-            text, stderr = _read(out), _read(err)
+            text, stderr = _read(out.name), _read(err.name)
     finally:
         if subreaper:
             _subreaper(False)
@@ -166,6 +169,8 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
         grace=grace, stderr=stderr[-2000:])
 
 
-def _read(stream: Any) -> str:
-    stream.seek(0)
-    return stream.read().decode(errors="replace")
+def _read(path: str) -> str:
+    """All the program wrote so far. The program writes in append mode through its own
+    descriptors, and this reads through a new one: no shared offset to race for."""
+    with open(path, "rb") as fh:
+        return fh.read().decode(errors="replace")

@@ -41,7 +41,8 @@ def main(argv: list[str]) -> None:
     inherit_patience(backend.name)
     box = mailbox.Mailbox()
     started = box.slot("started")
-    proc = backend.Process(target=child, args=(started,), daemon=True)
+    proc = backend.Process(target=child, args=(started,))
+    proc.daemon = True
     session = Session(backend.name)
     if not session.start(proc, report=started).returned:
         _say("start did not return")

@@ -80,8 +80,8 @@ class DaemonChange:
 def change_daemon_after_start(backend: Backend, initial: bool) -> DaemonChange:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release = box.slot("started"), box.slot("release")
-        proc = backend.Process(target=targets.hold, args=(started, release, backend.name),
-                               daemon=initial)
+        proc = backend.Process(target=targets.hold, args=(started, release, backend.name))
+        proc.daemon = initial  # the attribute, not the keyword: threading's has no keyword
         start = session.start(proc, report=started)
         running = start.returned and session.wait_for(started)
         change = attempt(lambda: setattr(proc, "daemon", not initial)) if running else None
@@ -107,8 +107,8 @@ class DaemonParent:
 def daemon_starts_a_child(backend: Backend) -> DaemonParent:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("tried")
-        proc = backend.Process(target=targets.start_a_child, args=(path, backend.name),
-                               daemon=True)
+        proc = backend.Process(target=targets.start_a_child, args=(path, backend.name))
+        proc.daemon = True
         start = session.start(proc, report=path)
         if start.returned:
             session.wait_for(path)

@@ -68,5 +68,15 @@ def pytest_xdist_auto_num_workers(config) -> Optional[int]:
     return WORKERS_PER_CORE * max(1, cores)
 
 
+def pytest_collection_modifyitems(items: list) -> None:
+    """The ``slow`` tests (a minute or more each: the control batches, the kit's CI runs)
+    first, in their own order: xdist hands out the first tests round-robin, so each worker
+    starts with its share of them, instead of one worker finishing the last of them alone
+    while the others are idle (measured with --dist load: 92% of the README's test command
+    was done after 4 of its 9 minutes; the rest was the last control batches, one at a
+    time; with worksteal and this order it took 6.7 minutes under a heavier load)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 settings.load_profile(os.environ.get("PROCSPEC_HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI") else "default"))

@@ -18,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from harness.child import isolation_state
-from harness.scenarios import isolation
+from harness.scenarios import isolation, start_state
 from harness.supervise import figures
 from harness.verdict import violation
 
@@ -153,8 +153,8 @@ def start_method(backend) -> str:
     or the control) when it is fork, spawn or forkserver, else found out from OS facts about
     one child, so that a new interpreter under any name (loky's 'loky') gets the spawn rule
     (see specs/isolation.md, "Start method of a backend")."""
-    method, how = isolation.start_rule(backend)
-    if method not in isolation.KNOWN_METHODS:
+    method, how = start_state.start_rule(backend)
+    if method not in start_state.KNOWN_METHODS:
         pytest.skip(f"start method of {backend.name} unknown ({how}: {method!r}); declare "
                     "it with a procspec_start_method attribute or get_start_method()")
     return method
@@ -224,7 +224,7 @@ def test_the_parents_writes_after_start_are_invisible_to_the_child(backend, writ
 @example(value=0)
 def test_a_child_starts_from_its_start_methods_view_of_the_main_script(
         backend, start_method, value):
-    run = isolation.run_main_program(backend, value)
+    run = start_state.run_main_program(backend, value)
     parents = run.data("parent")
     precondition(parents or not run.timed_out,
                  "the program did not report within the grace (it hung)")

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings, target
 
 from harness import limits, timing
 from harness.backends import STDLIB_METHODS
-from harness.scenarios import isolation, join, overhead
+from harness.scenarios import join, overhead, start_state
 from harness.supervise import figures
 from harness.verdict import violation
 
@@ -57,13 +57,13 @@ _FOUND: dict = {}
 
 def _method(backend):
     """The start method whose reference calibrates the bounds: the one the OS shows this
-    backend's children are made by (harness.scenarios.isolation.find_start_method), else the
+    backend's children are made by (harness.scenarios.start_state.find_start_method), else the
     declared one. A declaration that lies is ISO-007/008/010's business; judged against the
     wrong reference, concurrency would fail for start-up costs instead."""
     if backend.name in STDLIB_METHODS:
         return backend.start_method
     if backend.name not in _FOUND:
-        _FOUND[backend.name] = isolation.find_start_method(backend).start_method
+        _FOUND[backend.name] = start_state.find_start_method(backend).start_method
     return _FOUND[backend.name] or backend.start_method
 
 

@@ -186,7 +186,7 @@ def backend(backend_name: str) -> backends.Backend:
 
 @pytest.fixture
 def echo_server(echo_server_name: str, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A running echo server under test (:class:`harness.echo.runner.RunningServer`: host,
+    """A running echo server under test (:class:`harness.echo.observe.RunningServer`: host,
     port, pid, pgid), listening on a free loopback port; its whole process group is killed
     and reaped after the test."""
     from harness.echo.runner import running_server

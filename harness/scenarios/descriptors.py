@@ -20,8 +20,8 @@ from typing import Optional
 from harness import limits, patience
 from harness.backends import Backend
 from harness.child import targets
-from harness.echo import runner
-from harness.echo.runner import RunningServer
+from harness.echo import observe
+from harness.echo.observe import RunningServer
 from harness.scenarios.echo import Waits
 from harness.supervise import Call, supervised
 
@@ -128,7 +128,7 @@ def listening_process(server: RunningServer) -> Optional[int]:
     """The process of the server's tree that holds its listening socket."""
     import psutil
 
-    for proc in runner.tree(server):
+    for proc in observe.tree(server):
         getter = getattr(proc, "net_connections", None) or proc.connections
         try:
             conns = getter(kind="tcp4")
@@ -158,7 +158,7 @@ class ServerRun:
 
 def _handlers_end(server: RunningServer, waits: Waits) -> bool:
     deadline = time.monotonic() + waits.eof()
-    while runner.live_workers(server):
+    while observe.live_workers(server):
         if time.monotonic() >= deadline:
             waits.expire("a handler still ran after its client had closed")
             return False

@@ -1,5 +1,5 @@
-"""Isolation scenarios (specs/isolation.md): who sees whose writes, and what a child starts
-from.
+"""Isolation scenarios (specs/isolation.md): who sees whose writes. What a child starts from
+(its start method, the page's main program) is :mod:`harness.scenarios.start_state`.
 
 The state written is :mod:`harness.child.isolation_state` (the page's ``n = 100`` and more
 kinds). A child reports through :mod:`harness.mailbox` what it saw before and after its
@@ -11,19 +11,17 @@ bounded calls (:mod:`harness.supervise`) whose records say whether they returned
 parent's view "after ``join()``" is read once ``join()`` has returned (or been given up)
 and the OS shows the child has ended.
 
-The child targets are the module-level functions at the top.
+The child targets are in :mod:`harness.child.targets`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
-import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from harness import limits, mailbox, patience
+from harness import mailbox
 from harness.backends import Backend
 from harness.child import isolation_state as state
 from harness.child import targets
@@ -32,9 +30,6 @@ from harness.supervise import (
     Observed,
     Session,
     attempt,
-    exit_watch,
-    patience_env,
-    run_program,
     supervised,
 )
 
@@ -55,7 +50,7 @@ class Ran:
         return self.start.returned
 
 
-def _run_to_end(session: Session, backend: Backend, target: Any, args: tuple,
+def run_to_end(session: Session, backend: Backend, target: Any, args: tuple,
                 kwargs: Optional[dict] = None, report: Optional[str] = None) -> Ran:
     """Start the target in a child, join it (bounded), wait (bounded) until the OS shows it
     ended; the parent's view is read after that."""
@@ -93,7 +88,7 @@ def child_writes(backend: Backend, kind: str, value: Any) -> ChildWrite:
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path, write = box.slot("report"), box.slot("write")
             mailbox.post(write, (kind, value))
-            ran = _run_to_end(session, backend, targets.write_and_report, (path, write),
+            ran = run_to_end(session, backend, targets.write_and_report, (path, write),
                               report=path)
             return ChildWrite(kind=kind, value=value, parent_before=saved,
                               reported=mailbox.read(path), parent_after_join=state.view(),
@@ -125,7 +120,7 @@ def child_mutates_argument(backend: Backend, arg: dict, kind: str,
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path, write = box.slot("report"), box.slot("write")
         mailbox.post(write, (kind, value))
-        ran = _run_to_end(session, backend, targets.mutate_and_report, (path, sent, write),
+        ran = run_to_end(session, backend, targets.mutate_and_report, (path, sent, write),
                           report=path)
         return ArgumentWrite(original=original, kind=kind, value=value,
                              reported=mailbox.read(path),
@@ -153,7 +148,7 @@ def child_receives_arguments(backend: Backend, args: tuple, kwargs: dict,
                              ) -> ArgumentsReceived:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("report")
-        ran = _run_to_end(session, backend, targets.echo_arguments, (path, *copy.deepcopy(args)),
+        ran = run_to_end(session, backend, targets.echo_arguments, (path, *copy.deepcopy(args)),
                           copy.deepcopy(kwargs), report=path)
         return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
                                  ran=ran)
@@ -181,7 +176,7 @@ def child_start_state(backend: Backend, changes: tuple) -> StartState:
         at_start = state.view()
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path = box.slot("report")
-            ran = _run_to_end(session, backend, targets.report_view, (path,), report=path)
+            ran = run_to_end(session, backend, targets.report_view, (path,), report=path)
             return StartState(changes=changes, import_time=state.IMPORT_TIME,
                               parent_at_start=at_start, reported=mailbox.read(path), ran=ran)
     finally:
@@ -240,115 +235,3 @@ def parent_writes_after_start(backend: Backend, kind: str, value: Any, arg: dict
                               start=start, exitcode=attempt(lambda: proc.exitcode))
     finally:
         state.restore(saved)
-
-
-#: The start methods whose rule specs/isolation.md states (ISO-007, ISO-008, ISO-010).
-KNOWN_METHODS = ("fork", "spawn", "forkserver")
-
-
-@dataclass(frozen=True)
-class Origin:
-    """How the OS sees a child: made by this process (fork or spawn) or by a server, and
-    whether it kept the parent's command line (fork: no exec) or not (spawn: a new
-    interpreter, whatever its implementation calls the method: loky's ``'loky'`` is one)."""
-
-    parent_pid: int
-    parent_cmdline: Optional[list]
-    reported: Optional[dict]
-
-    @property
-    def start_method(self) -> Optional[str]:
-        """``fork`` | ``spawn`` | ``forkserver`` as far as the OS shows; None when the
-        child never reported or shares the parent's pid (then it is no process at all)."""
-        if not self.reported or self.reported["pid"] == self.parent_pid:
-            return None
-        if self.reported["ppid"] != self.parent_pid:
-            return "forkserver"  # made by another process on our behalf
-        if self.reported["cmdline"] is None or self.parent_cmdline is None:
-            return None
-        return "fork" if self.reported["cmdline"] == self.parent_cmdline else "spawn"
-
-
-def start_rule(backend: Backend) -> tuple[Optional[str], str]:
-    """The start method whose rule a backend's children follow, and how it was decided:
-    the declared one when it is fork, spawn or forkserver; otherwise (none declared, or a
-    name of the implementation's own such as loky's ``'loky'``) what the OS shows about one
-    child (:func:`find_start_method`): a new interpreter is spawn-like, a copy of this
-    process without exec is fork-like. None when neither tells."""
-    declared = backend.start_method
-    if declared in KNOWN_METHODS:
-        return declared, "declared"
-    origin = find_start_method(backend)
-    how = f"found out from {origin.reported!r}"
-    if declared is not None:
-        how = f"declared {declared!r}, not one of {', '.join(KNOWN_METHODS)}; {how}"
-    return origin.start_method, how
-
-
-def find_start_method(backend: Backend) -> Origin:
-    """Find out a backend's start method from OS facts about one child, not from the
-    module state the start-method claims are about (that would be circular)."""
-    with mailbox.Mailbox() as box, supervised(backend.name) as session:
-        path = box.slot("origin")
-        _run_to_end(session, backend, targets.report_origin, (path,), report=path)
-        return Origin(parent_pid=os.getpid(), parent_cmdline=targets.cmdline_of(os.getpid()),
-                      reported=mailbox.read(path))
-
-
-@dataclass(frozen=True)
-class MainProgram:
-    """``python -m harness.child.isolation_main``: the page's ``n`` in the main script, changed
-    to ``value`` under the ``__main__`` guard before ``start()``."""
-
-    value: int
-    returncode: Optional[int]
-    timed_out: bool
-    hung_at_exit: Optional[str]
-    """Why the harness ended the program after it had reported (it had not exited ``slack``
-    s later: how an interpreter exits is LIFE-020's business); None when it exited."""
-    events: tuple
-    """``(event, data)`` the program's processes printed, in output order."""
-    stderr: str
-
-    def data(self, event: str) -> list:
-        return [data for name, data in self.events if name == event]
-
-
-def run_main_program(backend: Backend, value: int) -> MainProgram:
-    """Run the program in its own session; once it has printed its ``parent`` line it gets
-    ``slack`` s to exit, then it is ended (with its session); else after the graces."""
-    cmd = [sys.executable, "-m", "harness.child.isolation_main", backend.name, str(value)]
-    give_up = exit_watch(backend.name, lambda out: '["parent"' in out, "it reported")
-
-    timeout = patience.grace(backend.name, limits.START_GRACE) + patience.grace(
-        backend.name, limits.JOIN_GRACE)
-    run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,
-                      end_group=True)
-    events = []
-    for line in run.stdout.splitlines():
-        try:
-            event, data = json.loads(line)
-        except ValueError:
-            event, data = "unparsed", line
-        events.append((event, data))
-    return MainProgram(value=value, returncode=run.returncode, timed_out=run.timed_out,
-                       hung_at_exit=run.gave_up, events=tuple(events),
-                       stderr=run.stderr[-2000:])
-
-
-def measure_start_states(names: tuple = ("fork", "spawn", "forkserver")) -> None:
-    """Print what a child sees per start method (the table in specs/isolation.md)."""
-    from harness.backends import resolve
-
-    changes = (("rebind-global", 0), ("list-append", 1), ("class-setattr", "x"),
-               ("delete-global", None))
-    for name in names:
-        backend = resolve(name)
-        page = child_writes(backend, "rebind-global", 0)
-        seen = (child_start_state(backend, changes).reported or {}).get("view", {})
-        program = run_main_program(backend, 7).data("child")
-        print(f"{name}: page exercise child {page.reported and page.reported['before']['n']}"
-              f" -> {page.reported and page.reported['after']['n']}, parent after join "
-              f"{page.parent_after_join['n']}; on entry after run-time changes "
-              f"{ {k: seen.get(k) for k in ('n', 'items', 'Holder.label', 'doomed')} }; "
-              f"main script {program}; found out: {find_start_method(backend).start_method}")

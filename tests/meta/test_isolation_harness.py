@@ -15,7 +15,7 @@ from harness.backends import Backend, stdlib_method_names
 from harness.child import isolation_state
 from harness.controls._base import ControlContext
 from harness.controls.lifecycle import ThreadProcess
-from harness.scenarios.isolation import find_start_method, start_rule
+from harness.scenarios.start_state import find_start_method, start_rule
 
 pytestmark = pytest.mark.meta
 

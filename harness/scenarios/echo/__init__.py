@@ -1,6 +1,6 @@
 """Echo-server scenarios (specs/echo-server.md): clients act, the server is watched.
 
-Each function takes a :class:`~harness.echo.runner.RunningServer` (any command; the
+Each function takes a :class:`~harness.echo.observe.RunningServer` (any command; the
 fixture ``echo_server`` starts one) and returns a frozen record. Nothing here asserts, and
 nothing raises on what a server does (refuses, resets, closes early, stays silent): that is
 recorded. Every socket has a timeout and is closed (or reset) before the function returns.

@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from harness.echo import runner
+from harness.echo import observe
 from harness.echo.clients import Reply
-from harness.echo.runner import RunningServer
+from harness.echo.observe import RunningServer
 from harness.scenarios.echo.waits import Waits
 from harness.supervise import Raised
 
@@ -118,7 +118,7 @@ def handlers_of_connections(server: RunningServer, count: int,
             socks.append(stack.enter_context(sock))
         replies = tuple(waits.exchange(s, message) for s in socks)
         ports = [s.getsockname()[1] for s in socks]
-        held = runner.holders(server, ports)
+        held = observe.holders(server, ports)
         # Held by the accepting process alone: look again. A handler that closed the
         # connection right after its reply can leave the server's own copy, which it drops
         # once start() returns, as the only one for a moment; a server that handles the
@@ -129,12 +129,12 @@ def handlers_of_connections(server: RunningServer, count: int,
             deadline = time.monotonic() + grace
             while alone and time.monotonic() < deadline:
                 time.sleep(0.02)
-                held.update(runner.holders(server, alone))
+                held.update(observe.holders(server, alone))
                 alone = [port for port in alone if held[port] == {server.pid}]
             if alone:
                 waits.expire(f"{len(alone)} answered connections held by the accepting "
                              f"process alone for {grace:g} s")
-        procs = runner.tree(server)
+        procs = observe.tree(server)
         cmdlines, parents = {}, {}
         for p in procs:
             with contextlib.suppress(Exception):

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from harness.echo import clients, runner
+from harness.echo import clients, observe
 from harness.echo.clients import Ending, Reply
-from harness.echo.runner import RunningServer
+from harness.echo.observe import RunningServer
 from harness.scenarios.echo.waits import Waits, answered
 from harness.supervise import Raised
 
@@ -77,7 +77,7 @@ def abuse_then_serve(server: RunningServer, abuses: Sequence[str], size: int) ->
     for abuse in abuses:
         errors.append(misbehave(server, abuse, size, waits))
         later.append(waits.round_trip(STILL_THERE))
-    return AfterAbuse(tuple(abuses), tuple(errors), tuple(later), runner.is_running(server))
+    return AfterAbuse(tuple(abuses), tuple(errors), tuple(later), observe.is_running(server))
 
 
 # --- closing ---------------------------------------------------------------------------
@@ -138,13 +138,13 @@ def sequential_clients(server: RunningServer, count: int) -> Reaping:
     for i in range(count):
         message = f"client {i}".encode()
         ok += answered(message, waits.round_trip(message))
-        after.append(len(runner.zombies(server)))
+        after.append(len(observe.zombies(server)))
     grace = waits.eof()  # a handler ends within ms of its client's close (measured)
     deadline = time.monotonic() + grace
-    while runner.live_workers(server) and time.monotonic() < deadline:
+    while observe.live_workers(server) and time.monotonic() < deadline:
         time.sleep(0.02)
-    running = len(runner.live_workers(server))
+    running = len(observe.live_workers(server))
     if running:
         waits.expire(f"{running} handlers still running {grace:g} s after their clients "
                      "closed")
-    return Reaping(count, ok, tuple(after), len(runner.zombies(server)), running, grace)
+    return Reaping(count, ok, tuple(after), len(observe.zombies(server)), running, grace)

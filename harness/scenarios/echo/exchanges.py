@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 from harness.echo import clients
 from harness.echo.clients import PageAnswer, Reply
-from harness.echo.runner import RunningServer
+from harness.echo.observe import RunningServer
 from harness.scenarios.echo.waits import Waits, _is_timeout
 from harness.supervise import Raised
 

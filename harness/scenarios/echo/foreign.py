@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 from harness.echo import REPLY_GRACE, clients
-from harness.echo.runner import RunningServer
+from harness.echo.observe import RunningServer
 from harness.scenarios.echo.waits import Waits
 from harness.supervise import Raised
 

@@ -9,9 +9,9 @@ import time
 from typing import Optional, Union
 
 from harness import patience
-from harness.echo import EOF_GRACE, REPLY_GRACE, STALL_GRACE, clients, runner
+from harness.echo import EOF_GRACE, REPLY_GRACE, STALL_GRACE, clients, observe
 from harness.echo.clients import Reply
-from harness.echo.runner import RunningServer
+from harness.echo.observe import RunningServer
 from harness.supervise import Raised
 
 #: What a wait gets once another wait of the same scenario run has expired: enough to
@@ -20,7 +20,7 @@ COLLECT = 0.05
 
 #: A client that holds its connection open while more connect (a crowd) connects only
 #: while fewer than this many connections wait in the server's accept queue (read from the
-#: kernel: :func:`harness.echo.runner.accept_queue`). Any backlog holds that many, so no
+#: kernel: :func:`harness.echo.observe.accept_queue`). Any backlog holds that many, so no
 #: SYN is dropped for a full queue and no client waits out a SYN retransmit (1 s, then
 #: 3 s) while the server is merely busy starting a handler.
 PACE_QUEUE = 2
@@ -134,7 +134,7 @@ class Waits:
             return
         deadline = time.monotonic() + PACE_WAIT
         while True:
-            queued = runner.accept_queue(self.server.host, self.server.port)
+            queued = observe.accept_queue(self.server.host, self.server.port)
             if queued is None or queued < PACE_QUEUE:
                 return
             if time.monotonic() >= deadline:

@@ -17,6 +17,7 @@ is ``multiprocessing.json``)::
          "version": "4.3.*",            # optional: fnmatch on the implementation's version
          "start_methods": ["forkserver"],  # optional: only under these start methods
          "python": ["3.12", "3.13"],    # optional: Python version prefixes
+         "interpreter": ["PyPy"],       # optional: platform.python_implementation() values
          "test": "test_kill_*",         # optional: fnmatch on the test function's name
          "intermittent": false}         # optional: true = may pass or fail (non-strict)
       ],
@@ -58,7 +59,8 @@ EXPECTATIONS_DIR = SPECS_DIR / "expectations"
 #: it to prove that expected failures, unexpected passes and new failures are reported).
 DIR_VARIABLE = "PROCSPEC_EXPECTATIONS"
 
-_KEYS = {"claim", "reason", "version", "start_methods", "python", "test", "intermittent"}
+_KEYS = {"claim", "reason", "version", "start_methods", "python", "interpreter", "test",
+         "intermittent"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Expectation:
     version: str = "*"
     start_methods: tuple[str, ...] = ()
     python: tuple[str, ...] = ()
+    interpreter: tuple[str, ...] = ()
     test: str = "*"
     intermittent: bool = False
     source: str = ""
@@ -84,6 +87,7 @@ class Expectation:
                 and (not self.start_methods or subject.start_method in self.start_methods)
                 and (not self.python or any(_version_prefix(python_version, p)
                                             for p in self.python))
+                and (not self.interpreter or subject.interpreter in self.interpreter)
                 and fnmatch.fnmatchcase(test_name, self.test))
 
 
@@ -172,7 +176,8 @@ def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:
             implementation=implementation, claim=entry["claim"], reason=entry["reason"],
             version=entry.get("version", "*"),
             start_methods=tuple(entry.get("start_methods", ())),
-            python=tuple(entry.get("python", ())), test=entry.get("test", "*"),
+            python=tuple(entry.get("python", ())),
+            interpreter=tuple(entry.get("interpreter", ())), test=entry.get("test", "*"),
             intermittent=bool(entry.get("intermittent", False)), source=source))
     return found
 

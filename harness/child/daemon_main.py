@@ -11,45 +11,24 @@ runs its target, ``child did not run``.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import time
 
-
-def _say(event: str) -> None:
-    print(f"{event} {time.monotonic()!r}", flush=True)
+from harness.child.program import say, start_one_and_finish
 
 
 def child(started: str) -> None:
     from harness import limits, mailbox
 
-    _say(f"child started {os.getpid()}")
+    say(f"child started {os.getpid()}")
     mailbox.post(started, os.getpid())
     time.sleep(limits.LONG_SLEEP)
-    _say("child done")
+    say("child done")
 
 
 def main(argv: list[str]) -> None:
-    # Registered before the implementation is imported: runs after its exit handlers.
-    atexit.register(_say, "interpreter exit")
-    from harness import mailbox
-    from harness.backends import resolve
-    from harness.supervise import Session, inherit_patience
-
-    backend = resolve(argv[0])
-    inherit_patience(backend.name)
-    box = mailbox.Mailbox()
-    started = box.slot("started")
-    proc = backend.Process(target=child, args=(started,))
-    proc.daemon = True
-    session = Session(backend.name)
-    if not session.start(proc, report=started).returned:
-        _say("start did not return")
-    elif not session.wait_for(started):
-        _say("child did not run")
-    box.close()
-    _say("main done")
+    start_one_and_finish(argv[0], child, lambda started: (started,), daemon=True)
 
 
 if __name__ == "__main__":

@@ -12,45 +12,25 @@ child never runs its target, ``child did not run``.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import time
 
-
-def _say(event: str) -> None:
-    print(f"{event} {time.monotonic()!r}", flush=True)
+from harness.child.program import say, start_one_and_finish
 
 
 def child(seconds: float, started: str) -> None:
     from harness import mailbox
 
-    _say("child started")
+    say("child started")
     mailbox.post(started, os.getpid())
     time.sleep(seconds)
-    _say("child done")
+    say("child done")
 
 
 def main(argv: list[str]) -> None:
-    # Registered before the implementation is imported, so it runs after the
-    # implementation's own exit handlers (atexit runs them last-in, first-out).
-    atexit.register(_say, "interpreter exit")
-    from harness import mailbox
-    from harness.backends import resolve
-    from harness.supervise import Session, inherit_patience
-
-    backend = resolve(argv[0])
-    inherit_patience(backend.name)
-    box = mailbox.Mailbox()
-    started = box.slot("started")
-    proc = backend.Process(target=child, args=(float(argv[1]), started))
-    session = Session(backend.name)
-    if not session.start(proc, report=started).returned:
-        _say("start did not return")
-    elif not session.wait_for(started):
-        _say("child did not run")
-    box.close()
-    _say("main done")
+    seconds = float(argv[1])
+    start_one_and_finish(argv[0], child, lambda started: (seconds, started))
 
 
 if __name__ == "__main__":

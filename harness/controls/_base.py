@@ -1,9 +1,11 @@
-"""Shared pieces of the broken backends: a context that hands out a broken Process class."""
+"""Shared pieces of the controls: a context that hands out a broken Process class, and the
+command line of the broken servers."""
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
-from typing import Any
+from typing import Any, Callable, Optional, Sequence
 
 
 def base_context(method: str = "fork") -> Any:
@@ -28,3 +30,15 @@ class ControlContext:
 
     def __repr__(self) -> str:
         return f"<ControlContext {self.Process.__name__}>"
+
+
+def serve_main(prog: str, servers: dict[str, Callable[[str, int], None]],
+               argv: Optional[Sequence[str]] = None) -> int:
+    """``prog NAME --host H --port P``: run the broken server ``NAME`` of ``servers``."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("name", choices=sorted(servers))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    servers[args.name](args.host, args.port)
+    return 0

@@ -9,14 +9,13 @@ fork handlers); the runner kills each one's whole process group.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
 from typing import Any, Callable, Optional, Sequence
 
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import ControlContext, base_context, serve_main
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
@@ -74,13 +73,7 @@ SERVERS: dict[str, Callable[[str, int], None]] = {
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.controls.descriptors")
-    parser.add_argument("name", choices=sorted(SERVERS))
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    SERVERS[args.name](args.host, args.port)
-    return 0
+    return serve_main("python -m harness.controls.descriptors", SERVERS, argv)
 
 
 def _server(name: str, defect: str, breaks: set[str]) -> Control:

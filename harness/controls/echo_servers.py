@@ -15,7 +15,6 @@ replies (``loses-long-bytes``: 24 bytes of every full chunk; ``truncates-replies
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import signal
@@ -26,6 +25,7 @@ import time
 from typing import Callable, Optional, Sequence
 
 from harness.controls import Control
+from harness.controls._base import serve_main
 
 # --- broken handlers (module level: importable by any start method) ---------------------
 
@@ -140,13 +140,7 @@ def _fork_never_wait(conn: socket.socket) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.controls.echo_servers")
-    parser.add_argument("name", choices=sorted(SERVERS))
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    SERVERS[args.name](args.host, args.port)
-    return 0
+    return serve_main("python -m harness.controls.echo_servers", SERVERS, argv)
 
 
 def _with_handler(handler: Callable[[socket.socket], None]) -> Callable[[str, int], None]:

@@ -17,6 +17,7 @@ from typing import Any, Optional
 from harness import mailbox
 from harness.backends import Backend
 from harness.child import targets
+from harness.scenarios.holding import start_held
 from harness.supervise import (
     Call,
     Observed,
@@ -179,13 +180,9 @@ class CloseWhileRunning:
 
 def close_running(backend: Backend) -> CloseWhileRunning:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
-        started, release, released = (box.slot("started"), box.slot("release"),
-                                      box.slot("released"))
-        proc = backend.Process(target=targets.hold,
-                               args=(started, release, backend.name, released))
-        start = session.start(proc, report=started)
-        running = start.returned and session.wait_for(started)
-        if not running:
+        held = start_held(backend, box, session)
+        proc, start, release, released = held.proc, held.start, held.release, held.released
+        if not held.running:
             mailbox.post(release, True)
             return CloseWhileRunning(start=start, child_was_running=False, close=None,
                                      still_running=False)

@@ -21,6 +21,7 @@ from typing import Any, Optional
 from harness import limits, mailbox
 from harness.backends import Backend
 from harness.child import targets
+from harness.scenarios.holding import start_held
 from harness.supervise import Call, Observed, attempt, gave_up, is_alive, supervised
 
 
@@ -221,13 +222,9 @@ def join_running_child(backend: Backend, timeout: float) -> TimedOutJoin:
     (given up ``timeout`` + slack s after the call); read ``exitcode``; post the go-ahead;
     see whether the child takes it."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
-        started, release, released = (box.slot("started"), box.slot("release"),
-                                      box.slot("released"))
-        proc = backend.Process(target=targets.hold,
-                               args=(started, release, backend.name, released))
-        start = session.start(proc, report=started)
-        running = start.returned and session.wait_for(started)
-        if not running:
+        held = start_held(backend, box, session)
+        proc, start, release, released = held.proc, held.start, held.release, held.released
+        if not held.running:
             return TimedOutJoin(timeout=timeout, start=start, child_was_running=False,
                                 join=None, join_result=None, exitcode_after=None,
                                 alive_after=None, still_running=False)

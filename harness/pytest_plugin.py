@@ -10,7 +10,19 @@ It only loads its parts (:mod:`harness.plugin`), each of which registers what it
 - :mod:`harness.plugin.leaks`: the leak guard; SIGTERM handled like SIGINT;
 - :mod:`harness.plugin.recorder`: the claim x implementation table, missing tools and the
   ``--results-json`` file.
+
+First :mod:`harness.plugin.requirements` checks that this Python has the kit's own
+dependencies: a run without them ends with one line (a usage error), before any part loads.
 """
+
+import pytest
+
+from harness.plugin.requirements import usage_problem
+
+# Before any part is imported (they need the kit's dependencies): one line, exit status 4.
+_PROBLEM = usage_problem()
+if _PROBLEM:
+    raise pytest.UsageError(_PROBLEM)
 
 pytest_plugins = [
     "harness.plugin.options",

@@ -239,6 +239,26 @@ def test_a_bad_option_is_one_line_and_a_usage_error_also_under_xdist(pytester, a
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 
+
+def test_a_python_without_the_kits_dependencies_gets_one_line_and_a_usage_error(pytester):
+    # The kit's metadata found in the working directory (as a checkout's egg-info is, by
+    # any interpreter run there with -m pytest), naming a dependency this Python lacks.
+    info = pytester.path / "procspec_kit-0.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: procspec-kit\nVersion: 0.0.0\n"
+        "Requires-Dist: procspec-no-such-dependency>=1\nRequires-Dist: pytest>=8.0\n"
+        "Requires-Dist: billiard>=4.2; extra == \"test\"\n")
+    (info / "entry_points.txt").write_text("[pytest11]\nprocspec = harness.pytest_plugin\n")
+    pytester.makepyfile(test_scratch="def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--collect-only")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1, result.stderr.str()
+    result.stderr.fnmatch_lines(["ERROR: procspec: this Python * lacks the kit's dependencies: "
+                                 "procspec-no-such-dependency>=1 (not installed); install*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
 LEFT_RUNNING = """
 import multiprocessing, time
 import pytest

@@ -1,0 +1,55 @@
+"""The kit's own dependencies, checked before the plugin loads its parts.
+
+The plugin can be found in a Python that lacks them: ``pip install -e .`` leaves the kit's
+metadata (``procspec_kit.egg-info``) in the checkout, and ``python -m pytest`` run there by
+any other interpreter finds the ``pytest11`` entry point through it. Such a run gets one
+line naming what is missing (pytest's usage error, exit status 4), not an ImportError
+traceback from deep inside the plugin. The list is the distribution's own
+``dependencies`` (pyproject.toml), read from its metadata: one list, in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from typing import Optional
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+DISTRIBUTION = "procspec-kit"
+
+
+def missing() -> list[str]:
+    """The kit's dependencies (extras aside) absent or too old in this Python, as
+    ``name>=version (found ...)``; empty when the kit's metadata cannot be found at all (the
+    plugin was loaded from a checkout with ``-p``: nothing to check against)."""
+    try:
+        wanted = metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:
+        return []
+    problems = []
+    for line in wanted:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue  # an extra's requirement
+        try:
+            found = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{req} (not installed)")
+            continue
+        if req.specifier and not req.specifier.contains(found, prereleases=True):
+            problems.append(f"{req} (found {found})")
+    return problems
+
+
+def usage_problem() -> Optional[str]:
+    """The one line a run without the kit's dependencies ends with, or None."""
+    absent = missing()
+    if not absent:
+        return None
+    return (f"procspec: this Python ({sys.executable}) lacks the kit's dependencies: "
+            f"{', '.join(absent)}; install them: python -m pip install procspec-kit "
+            f"(from a checkout: python -m pip install -e .)")

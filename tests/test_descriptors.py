@@ -20,15 +20,12 @@ from harness.supervise import figures
 from harness.verdict import violation
 
 from . import strategies
+from .judging import precondition
 
 pytestmark = [pytest.mark.descriptors,
               pytest.mark.skipif(not sys.platform.startswith("linux"),
                                  reason="descriptor tables are read from Linux's /proc")]
 
-
-def precondition(holds: object, why: str) -> None:
-    if not holds:
-        pytest.skip(f"not checked: {why}")
 
 
 @pytest.mark.claim("FD-001")

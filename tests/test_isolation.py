@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from harness.child import isolation_state
 from harness.scenarios import isolation, start_state
-from harness.supervise import figures
-from harness.verdict import violation
 
 from . import strategies
+from .judging import backend_violation as _violation
+from .judging import precondition
 
 pytestmark = pytest.mark.isolation
 
@@ -36,20 +36,11 @@ MODULE_STATE_KINDS = {
 
 
 
-def _violation(backend, claim_id, expected, measured, **numbers):
-    """The claim's verdict message, with why the backend's waits were short, if they were."""
-    return violation(claim_id, expected, measured, **numbers, **figures(backend.name))
-
 
 #: A simple argument and write (the explicit examples: a broken implementation fails them at
 #: once, with nothing for Hypothesis to shrink).
 SIMPLE_CASE = ({"list": [[]], "dict": {}, "set": set(), "object": isolation_state.Holder(1)},
                "list-append", 1)
-
-def precondition(holds: object, why: str) -> None:
-    """Skip (this claim cannot be checked) when a behaviour another claim owns failed."""
-    if not holds:
-        pytest.skip(f"not checked: {why}")
 
 
 def _child_reported(record: Any, start: Any) -> dict:

@@ -18,10 +18,10 @@ from hypothesis import example, given, settings, target
 from harness import limits, timing
 from harness.backends import STDLIB_METHODS
 from harness.scenarios import join, overhead, start_state
-from harness.supervise import figures
-from harness.verdict import violation
 
 from . import strategies
+from .judging import backend_violation as _violation
+from .judging import precondition
 
 pytestmark = pytest.mark.join
 
@@ -41,15 +41,6 @@ OLDER_ENDS_FIRST = ((0.02, 0.5), (0, 1))
 
 
 
-def _violation(backend, claim_id, expected, measured, **numbers):
-    """The claim's verdict message, with why the backend's waits were short, if they were."""
-    return violation(claim_id, expected, measured, **numbers, **figures(backend.name))
-
-
-def precondition(holds, why):
-    """Skip (this claim cannot be checked) when a behaviour another claim owns failed."""
-    if not holds:
-        pytest.skip(f"not checked: {why}")
 
 
 _FOUND: dict = {}

@@ -16,29 +16,18 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from harness.scenarios import lifecycle
-from harness.supervise import Raised, figures
-from harness.verdict import violation
+from harness.supervise import Raised
 
 from . import strategies
+from .judging import backend_violation as _violation
+from .judging import precondition
+from .judging import require_started as _started
 
 pytestmark = pytest.mark.lifecycle
 
 
 
-def _violation(backend, claim_id, expected, measured, **numbers):
-    """The claim's verdict message, with why the backend's waits were short, if they were."""
-    return violation(claim_id, expected, measured, **numbers, **figures(backend.name))
 
-
-def precondition(holds: object, why: str) -> None:
-    """Skip (this claim cannot be checked) when a behaviour another claim owns failed."""
-    if not holds:
-        pytest.skip(f"not checked: {why}")
-
-
-def _started(call: object) -> None:
-    precondition(getattr(call, "returned", False),
-                 f"start() did not return ({getattr(call, 'why', '')}; JOIN-002 times it)")
 
 
 @pytest.mark.claim("LIFE-001")

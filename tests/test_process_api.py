@@ -13,26 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.scenarios import daemon_exit, process_api
-from harness.supervise import Raised, figures
-from harness.verdict import violation
+from harness.supervise import Raised
 
 from . import strategies
+from .judging import backend_violation as _violation
+from .judging import precondition
+from .judging import require_started as _started
 
 pytestmark = pytest.mark.api
 
 
-def _violation(backend, claim_id, expected, measured, **numbers):
-    return violation(claim_id, expected, measured, **numbers, **figures(backend.name))
 
-
-def precondition(holds: object, why: str) -> None:
-    if not holds:
-        pytest.skip(f"not checked: {why}")
-
-
-def _started(call: object) -> None:
-    precondition(getattr(call, "returned", False),
-                 f"start() did not return ({getattr(call, 'why', '')}; JOIN-002 times it)")
 
 
 def _raised(observed: object, type_name: str) -> bool:

@@ -156,9 +156,6 @@ class ControlCheck:
     output: str
     tests: int = 0
     """How many tests ran against the control."""
-    second_looks: tuple[str, ...] = ()
-    """Tests whose first run hit the per-test hang net and were run once more, alone with
-    this control (:func:`second_look`); their outcome is the second run's."""
 
     @property
     def missing(self) -> list[str]:
@@ -177,9 +174,7 @@ class ControlCheck:
         problems = ([f"missing {', '.join(self.missing)}"] if self.missing else []) + \
             ([f"extra {', '.join(self.extra)}"] if self.extra else []) + \
             ([f"{len(self.inconclusive)} inconclusive"] if self.inconclusive else []) + \
-            ([f"{len(self.leftovers)} left running"] if self.leftovers else []) + \
-            ([f"{len(self.second_looks)} timed out once, run again"] if self.second_looks
-             else [])
+            ([f"{len(self.leftovers)} left running"] if self.leftovers else [])
         return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "
                 f"{self.seconds:6.1f} s  breaks {', '.join(sorted(self.broken)) or '-'}"
                 + (f"  [{'; '.join(problems)}]" if problems else ""))
@@ -232,7 +227,6 @@ def check_controls(names: Sequence[str], profile: str = "controls",
         for control in group:
             subject = control_subject(control)
             tests = [t for t in run.tests if t.get("subject") == subject]
-            tests, looked = second_look(control, tests, profile, workers)
             broken = {cid for t in tests if t["outcome"] == kinds.VERDICT
                       for cid in t.get("verdict_claims", [])}
             inconclusive = tuple(t["nodeid"] for t in tests
@@ -242,43 +236,9 @@ def check_controls(names: Sequence[str], profile: str = "controls",
             checks[control.name] = ControlCheck(
                 control.name, control.defect, control.breaks, frozenset(broken),
                 inconclusive, why, sum(float(t.get("duration") or 0.0) for t in tests),
-                tuple(run.leftovers), run.output, len(tests), looked)
+                tuple(run.leftovers), run.output, len(tests))
     return checks
 
-
-#: How pytest-timeout says that its per-test net fired.
-_HANG_NET = "Timeout (>"
-
-
-def second_look(control: Control, tests: list[dict], profile: str,
-                 workers: int) -> tuple[list[dict], tuple[str, ...]]:
-    """Tests of ``control`` that were inconclusive only because the per-test hang net fired
-    are run once more, alone with the control (``-k`` on their function), and the second
-    run's outcome replaces the first. A net that fires again stays inconclusive. Measured:
-    a control's echo test that takes 7 s alone hit the 120 s net twice in full CI runs, both
-    times with the machine loaded well beyond its two cores; a real hang fires every time."""
-    hung = [t for t in tests
-            if t["outcome"] == kinds.INCONCLUSIVE and _HANG_NET in (t.get("message") or "")]
-    if not hung:
-        return tests, ()
-    functions = sorted({_function(t["nodeid"]) for t in hung})
-    options = list(control.pytest_args) + ["-k", " or ".join(functions)]
-    rerun = run_suite(options, profile=profile, workers=min(workers, 1) or 0, timeout=600)
-    subject = control_subject(control)
-    again = [t for t in rerun.tests if t.get("subject") == subject
-             and _function(t["nodeid"]) in functions]
-    rerun_functions = {_function(t["nodeid"]) for t in again}
-    # A function the second run did not reach keeps its first outcome; what the second run
-    # left running counts like the first run's leftovers.
-    kept = [t for t in tests if _function(t["nodeid"]) not in rerun_functions]
-    left = [{"nodeid": f"(second look) {p}", "outcome": kinds.INCONCLUSIVE,
-             "message": f"left running by the second look: {p}"} for p in rerun.leftovers]
-    return kept + again + left, tuple(t["nodeid"] for t in hung)
-
-
-def _function(nodeid: str) -> str:
-    """The test function of a node id (``path::name[params]`` -> ``name``)."""
-    return nodeid.split("::")[-1].split("[")[0]
 
 
 def check_control(name: str, profile: str = "controls",

@@ -24,7 +24,7 @@ import pytest
 from harness import outcomes
 from harness.claims import load_claims
 from harness.controls import all_controls
-from harness.suite import check_controls, control_batches, run_suite, second_look
+from harness.suite import check_controls, control_batches, run_suite
 
 pytestmark = [pytest.mark.meta, pytest.mark.slow]
 
@@ -87,16 +87,3 @@ def test_a_hung_implementation_gets_a_verdict_instead_of_hanging_the_run():
     assert all(k in (outcomes.VERDICT, outcomes.PASSED, outcomes.SKIPPED)
                for kinds in run.outcomes.values() for k in kinds)
 
-
-def test_a_test_that_hit_the_hang_net_once_is_run_again_alone_and_the_second_outcome_counts():
-    control = CONTROLS["echo-latin1-upper"]
-    first = "tests/test_echo_server.py::test_every_reply_is_bytes_upper_of_the_message[server7]"
-    tests = [{"nodeid": first, "outcome": outcomes.INCONCLUSIVE, "claims": ["ECHO-001"],
-              "message": "Failed: Timeout (>120.0s) from pytest-timeout."}]
-    again, looked = second_look(control, tests, "controls", 1)
-    assert looked == (first,)
-    assert [(t["outcome"], t.get("verdict_claims")) for t in again] == \
-        [(outcomes.VERDICT, ["ECHO-001"])], again
-    # Any other inconclusive result is left as it was: only the hang net gets a second look.
-    other = [dict(tests[0], message="TypeError: crash in a fixture")]
-    assert second_look(control, other, "controls", 1) == (other, ())

@@ -26,15 +26,16 @@ by a string, so that a child process (or a separate interpreter) can resolve the
 
 from __future__ import annotations
 
-import ast
 import multiprocessing
-import pkgutil
 import re
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
+
+# Children import this module too (a target that asks for the implementation's own
+# current_process(), an echo server's handler), under spawn once per process: what only
+# some names need (ast, pkgutil, importlib.metadata) is imported where it is needed, and
+# Backend is a NamedTuple rather than a dataclass (dataclasses imports inspect).
 
 STDLIB_METHODS = ("fork", "spawn", "forkserver")
 #: The page's own class (``from multiprocessing import Process``), a default backend.
@@ -50,8 +51,7 @@ CONTROL_FAMILY = "control"
 Resolver = Callable[[str], "tuple[Any, Optional[str]]"]
 
 
-@dataclass(frozen=True)
-class Backend:
+class Backend(NamedTuple):
     """A resolved implementation under test."""
 
     name: str
@@ -102,6 +102,9 @@ _CALL = re.compile(r"^(?P<path>[^(]*)\((?P<args>.*)\)$")
 def _import_object(spec: str) -> Any:
     """``module[:attr.path][(literal, args)]``: the object ``pkgutil.resolve_name`` finds,
     called with the literal arguments when a call is given."""
+    import ast
+    import pkgutil
+
     call = _CALL.match(spec)
     obj: Any = pkgutil.resolve_name(call.group("path") if call else spec)
     if call:
@@ -113,6 +116,8 @@ def _import_object(spec: str) -> Any:
 @lru_cache(maxsize=None)
 def families() -> dict[str, Resolver]:
     """Every registered family of named backends: its name -> its resolver."""
+    from importlib import metadata
+
     if sys.version_info >= (3, 10):
         points = metadata.entry_points(group=FAMILIES)
     else:  # Python 3.9: a dict of groups

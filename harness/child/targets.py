@@ -3,6 +3,10 @@
 Each target takes plain, picklable arguments (paths, numbers, strings), reports what it saw
 through :mod:`harness.mailbox`, and does nothing else: the behaviour under test is the
 implementation's, not the target's.
+
+Under spawn and forkserver every child imports this module, so its imports stay few and
+light: a module that only some targets need (psutil, the implementation's own package) is
+imported by those targets.
 """
 
 from __future__ import annotations
@@ -13,10 +17,7 @@ import sys
 import time
 from typing import Any, Optional
 
-import psutil
-
 from harness import limits, mailbox
-from harness.child import isolation_state
 
 #: Exit behaviours a target can end with (see :func:`end_as`).
 EXIT_KINDS = ("return", "raise", "sys.exit", "sys.exit()", "os._exit")
@@ -122,15 +123,23 @@ def post_then_sleep(path: str, seconds: float) -> None:
 
 # --- isolation (specs/isolation.md) -------------------------------------------------
 
+def _state() -> Any:
+    """:mod:`harness.child.isolation_state`, imported when an isolation target first runs
+    (under spawn and forkserver, afresh in the child: which is what its claims are about)."""
+    from harness.child import isolation_state
+
+    return isolation_state
+
 
 def write_and_report(path: str, write: str) -> None:
     """Apply one write (``(kind, value)``, read from the mailbox slot ``write``: the value
     does not travel as an argument, whose passing is ISO-006's business) to the module
     state; post the state before and after it."""
     kind, value = mailbox.read(write)
-    before = isolation_state.view()
-    isolation_state.apply(kind, value)
-    mailbox.post(path, {"pid": os.getpid(), "before": before, "after": isolation_state.view()})
+    state = _state()
+    before = state.view()
+    state.apply(kind, value)
+    mailbox.post(path, {"pid": os.getpid(), "before": before, "after": state.view()})
 
 
 def mutate_and_report(path: str, arg: dict, write: str) -> None:
@@ -138,7 +147,7 @@ def mutate_and_report(path: str, arg: dict, write: str) -> None:
     ``write``); post it before and after."""
     kind, value = mailbox.read(write)
     before = copy.deepcopy(arg)
-    isolation_state.mutate_argument(arg, kind, value)
+    _state().mutate_argument(arg, kind, value)
     mailbox.post(path, {"pid": os.getpid(), "before": before, "after": copy.deepcopy(arg)})
 
 
@@ -149,7 +158,7 @@ def echo_arguments(path: str, *args: Any, **kwargs: Any) -> None:
 
 def report_view(path: str) -> None:
     """Post the module state as this child finds it on entry."""
-    mailbox.post(path, {"pid": os.getpid(), "view": isolation_state.view()})
+    mailbox.post(path, {"pid": os.getpid(), "view": _state().view()})
 
 
 def report_after_go_ahead(path: str, release: str, arg: dict, twin: Any = None,
@@ -161,7 +170,7 @@ def report_after_go_ahead(path: str, release: str, arg: dict, twin: Any = None,
     if entered is not None:
         mailbox.post(entered, os.getpid())
     released = mailbox.hold_until(release)
-    mailbox.post(path, {"pid": os.getpid(), "released": released, "view": isolation_state.view(),
+    mailbox.post(path, {"pid": os.getpid(), "released": released, "view": _state().view(),
                         "arg": copy.deepcopy(arg), "twin": copy.deepcopy(twin)})
 
 
@@ -173,6 +182,8 @@ def report_origin(path: str) -> None:
 
 def cmdline_of(pid: int) -> Optional[list[str]]:
     """The command line the OS shows for ``pid`` (None when it cannot be read)."""
+    import psutil
+
     try:
         return list(psutil.Process(pid).cmdline())
     except psutil.Error:

@@ -11,14 +11,18 @@ next ``accept()``: the named server ``page-server`` (``--echo-server page-server
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Optional, Sequence
 
 from harness.echo import LOOPBACK
 
+# Under spawn and forkserver every handler re-imports this module (as __mp_main__), so what
+# only the command line needs is imported in main().
+
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m harness.echo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,17 +1,25 @@
-"""Looking at a running server under test from outside: its processes (psutil), who holds
-which connection, and its accept queue (the kernel's ``/proc/net/tcp``). Nothing here
-changes the server; :mod:`harness.echo.runner` starts and ends it."""
+"""Looking at a running server under test from outside: its processes, who holds which
+connection, and its accept queue. Nothing here changes the server;
+:mod:`harness.echo.runner` starts and ends it.
+
+On Linux each table is read once per question: the server's processes from the children
+files (:func:`harness.supervise.descendants`), its sockets from the kernel's socket table
+(:mod:`harness.echo.tcp_table`, which also gives a listening socket's accept queue),
+matched against each process's descriptors. (psutil's ``children()`` walks all of
+``/proc``, and its ``net_connections()`` reads the whole TCP table as text again for every
+process: measured, that was a tenth of a worker's CPU time.) Elsewhere psutil answers.
+"""
 
 from __future__ import annotations
 
-import socket
-import sys
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import psutil
 
+from harness.echo import tcp_table
 from harness.helper_processes import is_helper
+from harness.supervise import descendants, fd_table
 
 
 @dataclass(frozen=True)
@@ -28,13 +36,21 @@ class RunningServer:
     pgid: int
 
 
+def _processes(root: int) -> list[psutil.Process]:
+    """``root`` and all its descendants (zombies included); empty when ``root`` is gone."""
+    procs: list[psutil.Process] = []
+    for pid in (root, *descendants(root)):
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.Error:
+            if pid == root:
+                return []
+    return procs
+
+
 def tree(server: RunningServer) -> list[psutil.Process]:
     """The server's process and all its descendants (zombies included)."""
-    try:
-        top = psutil.Process(server.pid)
-        return [top, *top.children(recursive=True)]
-    except psutil.Error:
-        return []
+    return _processes(server.pid)
 
 
 def _status(proc: psutil.Process) -> str:
@@ -64,7 +80,12 @@ def live_workers(server: RunningServer) -> list[int]:
             if _status(p) not in (psutil.STATUS_ZOMBIE, "gone") and not is_helper(p)]
 
 
-def _connections(proc: psutil.Process) -> list:
+def _socket_inodes(pid: int) -> set[int]:
+    """The inodes of the sockets ``pid`` holds (its ``/proc/PID/fd`` links)."""
+    return {int(link[8:-1]) for link in fd_table(pid).values() if link.startswith("socket:[")}
+
+
+def _psutil_tcp4(proc: psutil.Process) -> list:
     getter = getattr(proc, "net_connections", None) or proc.connections
     try:
         return list(getter(kind="tcp4"))
@@ -74,49 +95,62 @@ def _connections(proc: psutil.Process) -> list:
 
 def holders(server: RunningServer, client_ports: Iterable[int]) -> dict[int, frozenset[int]]:
     """For each client port: the pids (in the server's tree) holding that connection's
-    server end, read from ``/proc`` (each process's socket descriptors)."""
+    server end (each process's socket descriptors)."""
     wanted = set(client_ports)
     found: dict[int, set[int]] = {port: set() for port in wanted}
-    for proc in tree(server):
-        for conn in _connections(proc):
-            if (conn.status == psutil.CONN_ESTABLISHED and conn.laddr
-                    and conn.laddr.port == server.port and conn.raddr
-                    and conn.raddr.port in wanted):
-                found[conn.raddr.port].add(proc.pid)
+    sockets = tcp_table.sockets(tcp_table.ESTABLISHED)
+    if sockets is None:  # no socket table: psutil, process by process
+        for proc in tree(server):
+            for conn in _psutil_tcp4(proc):
+                if (conn.status == psutil.CONN_ESTABLISHED and conn.laddr
+                        and conn.laddr.port == server.port and conn.raddr
+                        and conn.raddr.port in wanted):
+                    found[conn.raddr.port].add(proc.pid)
+    else:
+        ends = {s.inode: s.remote_port for s in sockets
+                if s.local_port == server.port and s.remote_port in wanted}
+        for pid in (server.pid, *descendants(server.pid)):
+            for inode in _socket_inodes(pid) & ends.keys():
+                found[ends[inode]].add(pid)
     return {port: frozenset(pids) for port, pids in found.items()}
 
 
-#: Linux's table of IPv4 TCP sockets (every socket of this network namespace).
-_PROC_NET_TCP = "/proc/net/tcp"
-_TCP_LISTEN = "0A"
+def _listening(port: int, host: Optional[str] = None) -> Optional[list[tcp_table.Socket]]:
+    """The sockets listening on ``port`` (at ``host`` or the wildcard address, when given);
+    None when the socket table cannot be read."""
+    found = tcp_table.sockets(tcp_table.LISTEN)
+    if found is None:
+        return None
+    return [s for s in found if s.local_port == port
+            and (host is None or s.local_address in (host, "0.0.0.0"))]
 
 
 def accept_queue(host: str, port: int) -> Optional[int]:
     """Connections waiting in the accept queue of whatever listens on ``host:port``, read
-    from the kernel (``/proc/net/tcp``: a listening socket's ``rx_queue``); None when it
-    cannot be read (not Linux, nothing listening)."""
-    # The table prints each IPv4 address as a 32-bit number in the host's byte order.
-    address = f"{int.from_bytes(socket.inet_aton(host), sys.byteorder):08X}:{port:04X}"
-    wildcard = f"00000000:{port:04X}"
-    try:
-        with open(_PROC_NET_TCP, encoding="ascii") as table:
-            next(table, None)  # the header
-            for line in table:
-                fields = line.split()
-                if len(fields) > 4 and fields[3] == _TCP_LISTEN and \
-                        fields[1] in (address, wildcard):
-                    return int(fields[4].split(":")[1], 16)
-    except (OSError, ValueError):
+    from the kernel; None when it cannot be read (not Linux, nothing listening)."""
+    sockets = _listening(port, host)
+    return sockets[0].queue if sockets else None
+
+
+def listener(server_pid: int, port: int) -> Optional[int]:
+    """The process of ``server_pid``'s tree that holds the socket listening on ``port``
+    (None: none does)."""
+    sockets = _listening(port)
+    if sockets is None:  # no socket table: psutil, process by process
+        for proc in _processes(server_pid):
+            if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                   for c in _psutil_tcp4(proc)):
+                return int(proc.pid)
         return None
+    listening = {s.inode for s in sockets}
+    if not listening:
+        return None
+    for pid in (server_pid, *descendants(server_pid)):
+        if _socket_inodes(pid) & listening:
+            return pid
     return None
 
 
 def listening(server_pid: int, port: int) -> bool:
     """Some process of ``server_pid``'s tree listens on ``port``."""
-    try:
-        top = psutil.Process(server_pid)
-        procs = [top, *top.children(recursive=True)]
-    except psutil.Error:
-        return False
-    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
-               for p in procs for c in _connections(p))
+    return listener(server_pid, port) is not None

@@ -36,6 +36,7 @@ import psutil
 
 from harness.echo import LOOPBACK, SERVER_START_GRACE, named_server_template
 from harness.echo.observe import RunningServer, listening
+from harness.supervise import children, descendants
 
 
 class ServerDidNotStart(RuntimeError):
@@ -83,10 +84,7 @@ def _end(popen: subprocess.Popen, grace: float = 10.0) -> None:
     Killed handlers are re-parented to this process (the subreaper) and reaped here,
     including any the server forked between our look at its tree and the kill."""
     group = popen.pid  # start_new_session: the server leads its own group
-    try:
-        family = {popen.pid} | {p.pid for p in psutil.Process(popen.pid).children(recursive=True)}
-    except psutil.Error:
-        family = {popen.pid}
+    family = {popen.pid, *descendants(popen.pid)}
     with contextlib.suppress(OSError):
         os.killpg(group, signal.SIGKILL)
     for pid in family:  # also those that left the group (setsid)
@@ -96,22 +94,15 @@ def _end(popen: subprocess.Popen, grace: float = 10.0) -> None:
         popen.wait(grace)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        ours = [p for p in _own_children() if p.pid in family or _pgid(p.pid) == group]
+        ours = [pid for pid in children(os.getpid()) if pid in family or _pgid(pid) == group]
         if not ours and not any(_lingers(pid) for pid in family):
             return
-        for proc in ours:
+        for pid in ours:
             with contextlib.suppress(OSError):
-                os.kill(proc.pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(proc.pid, os.WNOHANG)
+                os.waitpid(pid, os.WNOHANG)
         time.sleep(0.01)
-
-
-def _own_children() -> list[psutil.Process]:
-    try:
-        return psutil.Process().children()
-    except psutil.Error:
-        return []
 
 
 def _pgid(pid: int) -> Optional[int]:

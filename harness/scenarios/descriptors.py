@@ -23,23 +23,7 @@ from harness.child import targets
 from harness.echo import observe
 from harness.echo.observe import RunningServer
 from harness.scenarios.echo import Waits
-from harness.supervise import Call, attempt, supervised
-
-
-def fd_table(pid: Optional[int] = None) -> dict[int, str]:
-    """``fd -> what it refers to`` (the /proc link) for ``pid`` (default: this process)."""
-    root = f"/proc/{'self' if pid is None else pid}/fd"
-    table: dict[int, str] = {}
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return table
-    for name in names:
-        try:
-            table[int(name)] = os.readlink(f"{root}/{name}")
-        except (OSError, ValueError):
-            continue  # closed meanwhile (the listing's own descriptor, for one)
-    return table
+from harness.supervise import Call, attempt, children, fd_table, supervised
 
 
 def helper_links(parent: Optional[int] = None) -> dict[str, int]:
@@ -51,19 +35,15 @@ def helper_links(parent: Optional[int] = None) -> dict[str, int]:
 
     owner = os.getpid() if parent is None else parent
     links: dict[str, int] = {}
-    try:
-        children = psutil.Process(owner).children()
-    except psutil.Error:
-        return links
-    for child in children:
+    for pid in children(owner):
         try:
-            helper = is_helper(child)
+            helper = is_helper(psutil.Process(pid))
         except psutil.Error:
             helper = False
         if helper:
-            for link in fd_table(child.pid).values():
+            for link in fd_table(pid).values():
                 if link.startswith(("pipe:", "socket:")):
-                    links[link] = child.pid
+                    links[link] = pid
     return links
 
 
@@ -132,18 +112,7 @@ def start_and_join(backend: Backend, count: int) -> ChildrenRun:
 
 def listening_process(server: RunningServer) -> Optional[int]:
     """The process of the server's tree that holds its listening socket."""
-    import psutil
-
-    for proc in observe.tree(server):
-        getter = getattr(proc, "net_connections", None) or proc.connections
-        try:
-            conns = getter(kind="tcp4")
-        except psutil.Error:
-            continue
-        if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == server.port
-               for c in conns):
-            return int(proc.pid)
-    return None
+    return observe.listener(server.pid, server.port)
 
 
 @dataclass(frozen=True)

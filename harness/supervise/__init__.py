@@ -20,11 +20,12 @@ from harness.supervise.slack import (
     patience_env,
     slack_for,
 )
-from harness.supervise.watch import HELPER_SETTLE, Sight, Watch, descendants
+from harness.supervise.watch import HELPER_SETTLE, Sight, Watch, children, descendants, fd_table
 
 __all__ = [
     "HELPER_SETTLE", "PATIENCE_ENV", "SLACK_KINDS", "Call", "Observed", "ProgramOutput",
-    "Raised", "Session", "Sight", "Watch", "attempt", "call_bounded", "descendants",
+    "Raised", "Session", "Sight", "Watch", "attempt", "call_bounded", "children", "descendants",
+    "fd_table",
     "exit_watch", "figures", "gave_up", "inherit_patience", "is_alive", "patience_env",
     "run_program", "slack_for", "supervised",
 ]

@@ -73,20 +73,46 @@ def _children(pid: int) -> Optional[list[int]]:
     return found
 
 
+def fd_table(pid: Optional[int] = None) -> dict[int, str]:
+    """``fd -> what it refers to`` (the /proc link) for ``pid`` (default: this process)."""
+    root = f"/proc/{'self' if pid is None else pid}/fd"
+    table: dict[int, str] = {}
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return table
+    for name in names:
+        try:
+            table[int(name)] = os.readlink(f"{root}/{name}")
+        except (OSError, ValueError):
+            continue  # closed meanwhile (the listing's own descriptor, for one)
+    return table
+
+
+def _psutil_children(pid: int, recursive: bool) -> list[int]:
+    import psutil
+
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=recursive)]
+    except psutil.Error:
+        return []
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (a few /proc reads; psutil's walk of all of /proc,
+    several ms with a few hundred processes, when the kernel lacks the children files)."""
+    kids = _children(pid)
+    return _psutil_children(pid, recursive=False) if kids is None else kids
+
+
 def descendants(root: int) -> list[int]:
-    """Every process below ``root`` (a few /proc reads; psutil's walk of all of /proc when
-    the kernel lacks /proc/PID/task/TID/children)."""
+    """Every process below ``root`` (as :func:`children`, level by level)."""
     found: list[int] = []
     todo = [root]
     while todo:
         kids = _children(todo.pop())
         if kids is None:
-            import psutil
-
-            try:
-                return [p.pid for p in psutil.Process(root).children(recursive=True)]
-            except psutil.Error:
-                return []
+            return _psutil_children(root, recursive=True)
         found += kids
         todo += kids
     return found

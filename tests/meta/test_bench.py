@@ -30,3 +30,19 @@ def test_bench_runs_both_suites_and_reports_ratio_and_topics(tmp_path):
     assert [r["label"] for r in data["cpython"]["runs"]] == ["cpython fork"]
     assert data["ratio"] is not None and data["ratio"] > 0
     assert "ratio" in ran.stdout and "by topic" in ran.stdout
+
+
+def test_bench_names_the_harness_modules_without_a_bytecode_cache(tmp_path, monkeypatch):
+    import compileall
+
+    import harness
+    from harness import bench
+
+    package = tmp_path / "harness"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "module.py").write_text("x = 1\n")
+    monkeypatch.setattr(harness, "__file__", str(package / "__init__.py"))
+    assert bench.uncompiled_modules() == ["__init__.py", "sub/module.py"]
+    assert compileall.compile_dir(str(package), quiet=1)
+    assert bench.uncompiled_modules() == []

@@ -4,6 +4,8 @@ parent's open file descriptors as they were; so do an echo server's clients.
 Linux only (the tables are read from /proc). The implementation's helpers (fork server,
 resource tracker) keep descriptors to the parent for its whole life; they are set aside by
 measurement (harness.scenarios.descriptors), and each violation lists them.
+
+PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
 """
 
 from __future__ import annotations

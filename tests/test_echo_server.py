@@ -11,6 +11,8 @@ ASCII case (``echo.answered``). EOF after the client's half-close belongs to ECH
 other test waits for it. Whether the server answers at all belongs to ECHO-011: every other
 test first asks ``echo.serves`` (once per server) and, when the server answers nothing, has
 nothing to judge and skips with that reason.
+
+PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
 """
 
 from __future__ import annotations

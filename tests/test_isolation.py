@@ -6,6 +6,8 @@ the scenarios restore the parent's copy after every example.
 One claim, one behaviour: when a behaviour another claim owns did not happen (``start()``
 did not return: JOIN-002 times it; the child never ran its target: LIFE-010), a test cannot
 check its claim and is skipped with the reason; it never fails for it.
+
+PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
 """
 
 from __future__ import annotations

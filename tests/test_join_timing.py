@@ -8,6 +8,8 @@ calibrated bound is declared broken.
 One claim, one behaviour: when a behaviour another claim owns did not happen (a child
 never ran its target: LIFE-010; ``start()`` did not return: JOIN-002), a test cannot check
 its claim and is skipped with the reason; it never fails for it.
+
+PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ One claim, one behaviour: a test judges only its own claim. When a behaviour tha
 claim owns did not happen (``start()`` did not return, the child never ran its target, the
 child did not end), the test cannot check its claim and is skipped with the reason, naming
 the owner; it never fails for it.
+
+PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
 """
 
 from __future__ import annotations

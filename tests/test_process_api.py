@@ -4,6 +4,8 @@ terminate()/kill() on an ended process, checked on every backend.
 One claim, one behaviour: when a behaviour another claim owns did not happen (``start()``
 did not return, the child never ran its target, ``join()`` did not return), the test is
 skipped naming the owner; it never fails for it.
+
+PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
 """
 
 from __future__ import annotations

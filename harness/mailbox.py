@@ -19,9 +19,13 @@ import pickle
 import threading
 import time
 from types import TracebackType
-from typing import Any, Optional, Type
 
 from harness import limits
+
+# typing only for the type checker (children import this module: harness/child/targets.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Type
 
 
 def post(path: str, value: Any) -> bool:

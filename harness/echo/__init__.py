@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import Optional
+
+# typing only for the type checker (children import this module: harness/child/targets.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Host every server binds and every client connects to: loopback only.
 LOOPBACK = "127.0.0.1"

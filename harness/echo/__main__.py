@@ -12,9 +12,13 @@ next ``accept()``: the named server ``page-server`` (``--echo-server page-server
 from __future__ import annotations
 
 import sys
-from typing import Optional, Sequence
 
 from harness.echo import LOOPBACK
+
+# typing only for the type checker (children import this module: harness/child/targets.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
 
 # Under spawn and forkserver every handler re-imports this module (as __mp_main__), so what
 # only the command line needs is imported in main().

@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any, Callable, Optional, TextIO
+
+# typing only for the type checker (children import this module: harness/child/targets.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, TextIO
 
 #: The page's receive size.
 CHUNK = 1024

@@ -1,7 +1,7 @@
 """What a test's result says about its claims: the outcome kinds, in one place.
 
 A claim is *broken* only by a **verdict**: its own test failed with its own
-``violation(...)`` message (``harness.verdict``). Every other failure (a per-test timeout,
+``Violation`` (``harness.verdict``). Every other failure (a per-test timeout,
 a crash, an error in setup or teardown, the leak guard, a failure that names no claim or
 another test's claim) is **inconclusive**: the run is red, but it says nothing about the
 claim. Used by the plugin (which classifies each test), the results file, the suite runner
@@ -10,7 +10,6 @@ claim. Used by the plugin (which classifies each test), the results file, the su
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Sequence
 
 PASSED = "passed"
@@ -19,12 +18,14 @@ VERDICT = "verdict"
 INCONCLUSIVE = "inconclusive"
 """Failed some other way (timeout, crash, setup/teardown error): no verdict on the claim."""
 SKIPPED = "skipped"
+UNJUDGED = "unjudged"
+"""Ran, but judged no example of its claim (its premise never occurred): never a pass."""
 XFAILED = "xfailed"
 """Failed with the verdict that the expectations data records (a known deviation)."""
 XPASSED = "xpassed"
 """An expected failure that passed: the recorded deviation is gone (the run is red)."""
 
-KINDS = (PASSED, VERDICT, INCONCLUSIVE, SKIPPED, XFAILED, XPASSED)
+KINDS = (PASSED, VERDICT, INCONCLUSIVE, SKIPPED, UNJUDGED, XFAILED, XPASSED)
 
 #: Kinds that turn a run red.
 RED = frozenset({VERDICT, INCONCLUSIVE, XPASSED})
@@ -33,20 +34,8 @@ RED = frozenset({VERDICT, INCONCLUSIVE, XPASSED})
 BREAKS = frozenset({VERDICT})
 
 #: When one test has several results (setup, call, teardown), the worst is its outcome.
-RANK = {PASSED: 0, SKIPPED: 1, XFAILED: 2, XPASSED: 3, INCONCLUSIVE: 4, VERDICT: 5}
-
-#: The sentence ``harness.verdict.violation`` opens its message with.
-_VIOLATION = re.compile(r"(?m)^(?:AssertionError: )?(?P<id>[A-Z]+-\d{3}) does not hold: ")
-
-
-def violated_claims(text: str) -> list[str]:
-    """The claim IDs whose violation messages appear in ``text``, in order, once each."""
-    found: list[str] = []
-    for match in _VIOLATION.finditer(text):
-        if match.group("id") not in found:
-            found.append(match.group("id"))
-    return found
-
+RANK = {PASSED: 0, SKIPPED: 1, UNJUDGED: 2, XFAILED: 3, XPASSED: 4, INCONCLUSIVE: 5,
+        VERDICT: 6}
 
 def worst(kinds: Iterable[str]) -> str:
     return max(kinds, key=RANK.__getitem__, default=PASSED)
@@ -56,8 +45,9 @@ def cell(kinds: Sequence[str]) -> str:
     """One claim x subject cell of the table, from the outcomes of its tests.
 
     ``FAIL v/n`` (verdicts), ``XPASS x/n`` (a recorded deviation is gone),
-    ``inconclusive i/n``, ``xfail`` (fails as recorded), ``skip`` (nothing ran),
-    ``partial p/n`` (some tests skipped: not a pass), ``pass``, ``-`` (no test).
+    ``inconclusive i/n``, ``xfail`` (fails as recorded), ``unjudged u/n`` (tests that ran
+    but judged no example: never a pass), ``skip`` (nothing ran), ``partial p/n`` (some
+    tests skipped: not a pass), ``pass``, ``-`` (no test).
     """
     n = len(kinds)
     if not n:
@@ -68,6 +58,9 @@ def cell(kinds: Sequence[str]) -> str:
             return f"{label} {count}/{n}"
     if XFAILED in kinds:
         return "xfail"
+    unjudged = sum(k == UNJUDGED for k in kinds)
+    if unjudged:
+        return f"unjudged {unjudged}/{n}"
     skipped = sum(k == SKIPPED for k in kinds)
     if skipped == n:
         return "skip"

@@ -7,6 +7,8 @@ It only loads its parts (:mod:`harness.plugin`), each of which registers what it
   usage error: one line, exit status 4); parametrization; ``backend``/``echo_server``;
 - :mod:`harness.plugin.bookkeeping`: the markers, claim IDs per test, ``--claim``
   selection, expected failures, and every result classified as a verdict or inconclusive;
+- :mod:`harness.plugin.tallies`: what each test judged (examples, judged, rejected); a
+  test that judged nothing is *unjudged*, never a pass;
 - :mod:`harness.plugin.leaks`: the leak guard; SIGTERM handled like SIGINT;
 - :mod:`harness.plugin.recorder`: the claim x implementation table, missing tools and the
   ``--results-json`` file.
@@ -27,6 +29,7 @@ if _PROBLEM:
 pytest_plugins = [
     "harness.plugin.options",
     "harness.plugin.bookkeeping",
+    "harness.plugin.tallies",
     "harness.plugin.leaks",
     "harness.plugin.recorder",
 ]

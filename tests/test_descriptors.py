@@ -19,10 +19,9 @@ from harness import patience
 from harness.scenarios import descriptors
 from harness.scenarios.echo import serves
 from harness.supervise import figures
-from harness.verdict import violation
+from harness.verdict import holds, premise, violated
 
 from . import strategies
-from .judging import precondition
 
 pytestmark = [pytest.mark.descriptors,
               pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -35,11 +34,11 @@ pytestmark = [pytest.mark.descriptors,
 def test_starting_and_joining_children_leaves_the_parents_descriptors_as_they_were(
         backend, count):
     run = descriptors.start_and_join(backend, count)
-    precondition(run.started == count, "start() did not return (JOIN-002 times it)")
-    precondition(run.joined == count, "join() did not return (LIFE-009)")
-    precondition(run.ended, "a child did not end (LIFE-010)")
+    premise(run.started == count, "start() did not return (JOIN-002 times it)")
+    premise(run.joined == count, "join() did not return (LIFE-009)")
+    premise(run.ended, "a child did not end (LIFE-010)")
     diff = run.difference
-    assert not diff.new, violation(
+    holds(not diff.new) or violated(
         "FD-001", f"after {count} children started, joined and let go: no descriptor "
         "that was not open before (the helpers' set aside)",
         f"new {diff.new}", gone=diff.gone, set_aside=diff.set_aside,
@@ -51,13 +50,14 @@ def test_starting_and_joining_children_leaves_the_parents_descriptors_as_they_we
 @given(count=strategies.fd_echo_clients)
 def test_the_echo_servers_serving_process_holds_no_more_descriptors_after_many_clients(
         echo_server, count):
-    precondition(serves(echo_server) is None, "the server answers nothing (ECHO-011)")
+    premise(serves(echo_server) is None, "the server answers nothing (ECHO-011)",
+            whole_test=True)
     run = descriptors.clients_one_after_another(echo_server, count)
-    precondition(run.server_pid is not None, "no process of the server listens")
-    precondition(run.handlers_ended,
+    premise(run.server_pid is not None, "no process of the server listens")
+    premise(run.handlers_ended,
                  "a handler still ran after its client closed (ECHO-009)")
     note = patience.note(f"{echo_server.name}:descriptors")
-    assert run.after <= run.before, violation(
+    holds(run.after <= run.before) or violated(
         "FD-002", f"after {count} more clients (each closed, its handler ended): at most "
         f"{run.before} descriptors in the serving process, as after the first",
         f"{run.after} descriptors; new: {run.new}", serving_pid=run.server_pid,

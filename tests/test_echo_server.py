@@ -20,14 +20,14 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytest
-from hypothesis import event, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from harness.scenarios import echo
 from harness.scenarios.echo import answered, how_it_ended, reply_problem
 from harness.supervise import Raised
-from harness.verdict import violation
+from harness.verdict import holds, premise, violated
 
 from . import strategies
 
@@ -39,10 +39,9 @@ def _brief(data: bytes, keep: int = 60) -> str:
 
 
 def _require_service(server) -> None:
-    """Skip (nothing to judge) when the server answers no message at all: ECHO-011's."""
+    """Unjudged (nothing to judge) when the server answers no message at all: ECHO-011's."""
     reason = echo.serves(server)
-    if reason is not None:
-        pytest.skip(f"{reason}; that is ECHO-011's verdict, this claim has nothing to judge")
+    premise(reason is None, f"{reason}; that is ECHO-011's verdict", whole_test=True)
 
 
 def _patience(server) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def test_every_reply_is_bytes_upper_of_the_message(echo_server, message):
     # Compared outside the assert: pytest would diff the two byte strings (up to 64 KiB)
     # with difflib, in full when CI is set, which took over 100 s; the verdict says enough.
     upper = reply.data == message.upper()
-    assert upper, violation(
+    holds(upper) or violated(
         "ECHO-001", f"bytes.upper() of the {len(message)}-byte message",
         reply_problem(message, reply, want=message.upper()), message=_brief(message),
         **_patience(echo_server))
@@ -80,7 +79,7 @@ def test_socat_as_client_gets_bytes_upper(echo_server, message):
     if run is None:
         pytest.skip("socat is not installed (.ci/run installs it)")
     upper = run.stdout == message.upper()  # outside the assert: no difflib over the bytes
-    assert upper, violation(
+    holds(upper) or violated(
         "ECHO-001", "socat prints bytes.upper() of what it sent",
         f"stdout {_brief(run.stdout)} ({len(run.stdout)} of {len(message)} bytes); "
         f"socat {'still running, stopped' if run.returncode is None else run.returncode}",
@@ -100,7 +99,7 @@ def test_non_ascii_letters_come_back_unchanged(echo_server, text):
     as_str_upper = text.decode("utf-8").upper().encode("utf-8")
     # Only ASCII letters may change (whether they are raised is ECHO-001's): every other
     # byte comes back as sent, so the reply equals the text ignoring ASCII case.
-    assert answered(text, reply), violation(
+    holds(answered(text, reply)) or violated(
         "ECHO-002", f"every non-ASCII byte as sent: {text.upper()!r} up to the case of "
         f"ASCII letters (str.upper() would give {as_str_upper!r})",
         reply_problem(text, reply), **_patience(echo_server))
@@ -116,13 +115,11 @@ def test_a_connection_carries_many_messages_answered_in_order(echo_server, sessi
     _require_service(echo_server)
     messages, pipelined = session
     run = echo.session(echo_server, messages, pipelined)
-    if run.connect_error is not None:
-        event("not judged: no connection")  # refusing connections is not ECHO-003's
-        return
+    premise(run.connect_error is None, "the connection was refused (ECHO-005's)")
     sent = [b"".join(messages)] if pipelined else messages
     for i, message in enumerate(sent):
         reply = run.replies[i] if i < len(run.replies) else None
-        assert reply is not None and answered(message, reply), violation(
+        holds(reply is not None and answered(message, reply)) or violated(
             "ECHO-003", f"reply {i} equal to message {i} (ignoring ASCII case)"
             + (" (all sent back to back)" if pipelined else ""),
             reply_problem(message, reply) if reply is not None
@@ -164,7 +161,7 @@ class EchoSessions(RuleBasedStateMachine):
     def send(self, filler):
         message = self._message(filler)
         reply = self.live.send(message)
-        assert answered(message, reply), violation(
+        holds(answered(message, reply)) or violated(
             "ECHO-003", f"message {self.turn} of this connection answered (ignoring case)",
             reply_problem(message, reply), **_patience(self.server))
 
@@ -173,7 +170,7 @@ class EchoSessions(RuleBasedStateMachine):
     def send_back_to_back(self, fillers):
         message = b"".join(self._message(f) for f in fillers)
         reply = self.live.send(message)
-        assert answered(message, reply), violation(
+        holds(answered(message, reply)) or violated(
             "ECHO-003", f"{len(fillers)} messages sent back to back answered, in order",
             reply_problem(message, reply), **_patience(self.server))
 
@@ -221,24 +218,23 @@ def test_one_recv_1024_can_return_part_of_a_reply(echo_server, line):
     figures = dict(line_bytes=len(sent), reply_bytes=len(reply), **_patience(echo_server))
     if sent.isascii():
         # Any case change keeps an ASCII line's length: the whole reply is as long.
-        assert answered(sent, run.correct), violation(
+        holds(answered(sent, run.correct)) or violated(
             "ECHO-004", "a correct client (reads until it has the whole reply) gets all of "
             "it: as many bytes as the line", reply_problem(sent, run.correct), **figures)
-    if run.connect_error is not None or first is None:
-        event("not judged: the page's client could not connect")
-        return
-    assert len(first.raw) <= 1024 and reply.startswith(first.raw), violation(
+    premise(run.connect_error is None and first is not None,
+            "the page's client could not connect (ECHO-005's)")
+    holds(len(first.raw) <= 1024 and reply.startswith(first.raw)) or violated(
         "ECHO-004", "the page's client's one recv(1024): at most 1024 bytes, the start of "
         "the reply", f"{len(first.raw)} bytes: {_brief(first.raw)}", **figures)
     if _splits_a_character(reply, len(first.raw)):
-        assert isinstance(first.printed, Raised) and \
-            first.printed.type_name == "UnicodeDecodeError", violation(
+        holds(isinstance(first.printed, Raised) and \
+            first.printed.type_name == "UnicodeDecodeError") or violated(
                 "ECHO-004", "decoding a prefix that ends inside a character fails",
                 first.printed, cut_at=len(first.raw), **figures)
     if len(reply) > len(first.raw):  # the reply was longer than one recv(1024) returned
         more = second.raw if second is not None else b""
         expected = stream[len(first.raw):]
-        assert more and expected.upper().startswith(more.upper()), violation(
+        holds(more and expected.upper().startswith(more.upper())) or violated(
             "ECHO-004", "the page's client's answer to the next line ('x') is more of the "
             f"first reply ({_brief(expected[:40])}...), not 'X'",
             f"{_brief(more)}" + (f" ({second.error})" if second and second.error else ""),
@@ -256,13 +252,13 @@ def test_clients_connected_at_once_are_all_served(echo_server, crowd):
     _require_service(echo_server)
     messages, order = crowd
     run = echo.crowd(echo_server, messages, order)
-    assert run.connect_error is None, violation(
+    holds(run.connect_error is None) or violated(
         "ECHO-005", f"{len(messages)} clients connect and stay connected",
         f"client {run.connected} could not connect: {run.connect_error}",
         seconds=round(run.seconds, 2), **_patience(echo_server))
     wrong = {i: reply_problem(messages[i], r) for i, r in enumerate(run.replies)
              if not answered(messages[i], r)}
-    assert not wrong, violation(
+    holds(not wrong) or violated(
         "ECHO-005", f"all {len(messages)} clients, connected at once, answered",
         f"{len(wrong)} not answered", first_wrong=next(iter(wrong.items())),
         order=order, seconds=round(run.seconds, 2), **_patience(echo_server))
@@ -275,16 +271,16 @@ def test_clients_connected_at_once_are_all_served(echo_server, crowd):
 def test_an_idle_client_does_not_block_the_others(echo_server, others, partial):
     _require_service(echo_server)
     run = echo.idle_client_and_others(echo_server, others, partial)
-    assert run.connect_error is None, violation(
+    holds(run.connect_error is None) or violated(
         "ECHO-006", "the idle client connects", run.connect_error, **_patience(echo_server))
     wrong = [i for i, (m, r) in enumerate(zip(others, run.others)) if not answered(m, r)]
-    assert not wrong, violation(
+    holds(not wrong) or violated(
         "ECHO-006", "clients that come while another is connected and silent are answered",
         f"clients {wrong} of {len(others)} not answered",
         first=reply_problem(others[wrong[0]], run.others[wrong[0]]),
         idle_sent=partial, **_patience(echo_server))
     said = partial or run.wake_up
-    assert answered(said, run.idle), violation(
+    holds(answered(said, run.idle)) or violated(
         "ECHO-006", "the idle client is answered too: "
         + ("the reply to the start of a message it sent before going quiet" if partial
            else "once it speaks"),
@@ -309,9 +305,9 @@ def test_each_connection_is_handled_by_its_own_process(echo_server, count):
                 for i in judged if not handlers[i] or not handlers[i] <= run.descendants]
     everyone = [pid for i in judged for pid in handlers[i]]
     shared = sorted({pid for pid in everyone if everyone.count(pid) > 1})
-    if not judged:
-        event("not judged: no answered connection still held")
-    assert not problems and not shared, violation(
+    premise(judged, "no answered connection was still held (ECHO-003's: the server closed "
+                    "each after one reply)")
+    holds(not problems and not shared) or violated(
         "ECHO-007", f"each of {count} open connections held by its own descendant process "
         "of the server", "; ".join(problems) or f"processes holding several: {shared}",
         holders=[sorted(h) for h in run.holders],
@@ -329,7 +325,7 @@ def test_resets_and_vanishing_clients_do_not_stop_the_server(echo_server, abuses
     run = echo.abuse_then_serve(echo_server, abuses, size)
     failed = [(abuse, reply_problem(echo.STILL_THERE, r))
               for abuse, r in zip(abuses, run.later) if not answered(echo.STILL_THERE, r)]
-    assert not failed and run.server_running, violation(
+    holds(not failed and run.server_running) or violated(
         "ECHO-008", "after each misbehaving client a new client is answered; the server "
         "runs on", f"not answered after {failed[:1]}" if failed else "the server ended",
         abuses=abuses, size=size, **_patience(echo_server))
@@ -344,15 +340,14 @@ def test_when_the_client_closes_its_side_the_handler_closes_the_connection(
         echo_server, messages):
     _require_service(echo_server)
     run = echo.send_then_half_close(echo_server, messages)
-    if run.ending is None:
-        # The server ended the connection first (then there is nothing to close), or the
-        # client never had all its replies: outside this claim (ECHO-003's, ECHO-001's).
-        event("not judged: " + ("the server closed first" if run.ended_early
-                                else "a reply did not come" if run.unanswered
-                                else "no connection"))
-        return
+    # The server ended the connection first (then there is nothing to close), or the
+    # client never had all its replies: outside this claim (ECHO-003's, ECHO-001's).
+    premise(run.ending is not None,
+            "the server closed first (ECHO-003's)" if run.ended_early
+            else "a reply did not come (ECHO-001's)" if run.unanswered
+            else "no connection (ECHO-005's)")
     ending = run.ending
-    assert ending.eof and not ending.extra, violation(
+    holds(ending.eof and not ending.extra) or violated(
         "ECHO-009", "EOF (the server closed) within "
         f"{run.grace:g} s after the client shut down its sending side",
         f"eof={ending.eof} after {ending.seconds:.2f} s, extra={_brief(ending.extra)}, "
@@ -365,7 +360,7 @@ def test_socat_ends_because_the_server_closes(echo_server):
     run = echo.socat_until_close(echo_server, b"bye\n")
     if run is None:
         pytest.skip("socat is not installed (.ci/run installs it)")
-    assert run.eof_before_grace, violation(
+    holds(run.eof_before_grace) or violated(
         "ECHO-009", "socat, after its input ends, sees the server close and exits 0 "
         f"(before its own -t grace of {run.grace:g} s)",
         f"exit {run.returncode} after {run.seconds:.2f} s", stdout=_brief(run.stdout),
@@ -383,7 +378,7 @@ SEQUENTIAL_CLIENTS = 30
 def test_finished_handlers_are_reaped_zombies_stay_bounded(echo_server):
     _require_service(echo_server)
     run = echo.sequential_clients(echo_server, SEQUENTIAL_CLIENTS)
-    assert run.zombies_settled <= ZOMBIE_BOUND, violation(
+    holds(run.zombies_settled <= ZOMBIE_BOUND) or violated(
         "ECHO-010", f"at most {ZOMBIE_BOUND} zombies after {run.clients} clients",
         run.zombies_settled, zombies_after_each=run.zombies_after_each,
         handlers_still_running=run.still_running, answered=run.replies_ok,
@@ -404,14 +399,14 @@ def test_the_accepted_socket_reaches_a_child_under_each_start_method(
         echo_server, echo_server_name):
     run = echo.handlers_of_connections(echo_server, 1, message=b"which process are you")
     reply = run.replies[0] if run.replies else None
-    assert reply is not None and answered(run.message, reply), violation(
+    holds(reply is not None and answered(run.message, reply)) or violated(
         "ECHO-011", "a message answered (the server works: its handler got the socket)",
         reply_problem(run.message, reply) if reply is not None else run.connect_error,
         **_patience(echo_server))
     if echo_server_name not in _HANDLER_MAKEUP:
         return  # any other server: whether a process per connection runs is ECHO-007's
     handler = sorted(run.holders[0] - {run.server_pid})
-    assert len(handler) == 1 and handler[0] in run.descendants, violation(
+    holds(len(handler) == 1 and handler[0] in run.descendants) or violated(
         "ECHO-011", "the connection is held by one descendant process of the server",
         f"holders {sorted(run.holders[0])}", server=run.server_pid)
     pid = handler[0]
@@ -422,7 +417,7 @@ def test_the_accepted_socket_reaches_a_child_under_each_start_method(
         "spawn": parent == run.server_pid and "multiprocessing.spawn" in cmdline,
         "forkserver": "forkserver" in run.cmdlines.get(parent, ""),
     }
-    assert made_by[echo_server_name], violation(
+    holds(made_by[echo_server_name]) or violated(
         "ECHO-011", f"under {echo_server_name}: {_HANDLER_MAKEUP[echo_server_name]}",
         f"handler {pid} ({cmdline[:100]}), parent {parent} "
         f"({run.cmdlines.get(parent, '?')[:100]})")

@@ -23,8 +23,7 @@ from harness.child import isolation_state
 from harness.scenarios import isolation, start_state
 
 from . import strategies
-from .judging import backend_violation as _violation
-from .judging import precondition
+from .judging import holds, premise, violated
 
 pytestmark = pytest.mark.isolation
 
@@ -47,19 +46,19 @@ SIMPLE_CASE = ({"list": [[]], "dict": {}, "set": set(), "object": isolation_stat
 
 def _child_reported(record: Any, start: Any) -> dict:
     """The child's report; skip when ``start()`` did not return or the child never ran."""
-    precondition(start.returned, f"start() did not return ({start.why}; JOIN-002 times it)")
-    precondition(record.reported is not None, "the child never ran its target (LIFE-010)")
+    premise(start.returned, f"start() did not return ({start.why}; JOIN-002 times it)")
+    premise(record.reported is not None, "the child never ran its target (LIFE-010)")
     return record.reported
 
 
 def _check_child_write(claim_id: str, backend: Any, kind: str, value: Any) -> None:
     record = isolation.child_writes(backend, kind, value)
     seen = _child_reported(record, record.ran.start)
-    assert not isolation_state.shows_write(seen["before"], kind, value) and \
-        isolation_state.shows_write(seen["after"], kind, value), _violation(backend,
+    holds(not isolation_state.shows_write(seen["before"], kind, value) and \
+        isolation_state.shows_write(seen["after"], kind, value)) or violated(backend,
             claim_id, f"the child's own view shows {kind}({value!r}) after, not before",
             f"before {seen['before']!r}, after {seen['after']!r}")
-    assert record.parent_after_join == record.parent_before, _violation(backend,
+    holds(record.parent_after_join == record.parent_before) or violated(backend,
         claim_id, "the parent's module state after join() is what it was before start()",
         record.parent_after_join, before=record.parent_before, write=f"{kind}({value!r})")
 
@@ -101,11 +100,11 @@ def test_a_childs_mutation_of_an_argument_does_not_reach_the_parents_object(back
     try:
         isolation_state.mutate_argument(expected, kind, value)
     except Exception as exc:  # the child got something it could not have mutated either
-        precondition(False, f"the argument arrived as {seen['before']!r} ({exc!r}: ISO-006)")
-    assert seen["after"] == expected and seen["after"] != seen["before"], _violation(backend,
+        premise(False, f"the argument arrived as {seen['before']!r} ({exc!r}: ISO-006)")
+    holds(seen["after"] == expected and seen["after"] != seen["before"]) or violated(backend,
         "ISO-005", f"the child's argument shows {kind}({value!r}) after, not before",
         f"before {seen['before']!r}, after {seen['after']!r}")
-    assert record.parent_after_join == record.original, _violation(backend,
+    holds(record.parent_after_join == record.original) or violated(backend,
         "ISO-005", "the parent's argument object after join() is as it passed it",
         record.parent_after_join, passed=record.original, child_write=f"{kind}({value!r})")
 
@@ -127,13 +126,13 @@ def shape(value: Any) -> Any:
 def test_arguments_arrive_in_the_child_as_equal_values_of_the_same_types(backend, call):
     args, kwargs = call
     record = isolation.child_receives_arguments(backend, args, kwargs)
-    precondition(record.ran.start.returned,
+    premise(record.ran.start.returned,
                  f"start() did not return ({record.ran.start.why}; JOIN-002 times it)")
-    assert record.start_error is None, _violation(backend,
+    holds(record.start_error is None) or violated(backend,
         "ISO-006", "start() accepts picklable arguments", record.start_error)
     seen = _child_reported(record, record.ran.start)
-    assert (seen["args"], seen["kwargs"]) == (args, kwargs) and \
-        shape((seen["args"], seen["kwargs"])) == shape((args, kwargs)), _violation(backend,
+    holds((seen["args"], seen["kwargs"]) == (args, kwargs) and \
+        shape((seen["args"], seen["kwargs"])) == shape((args, kwargs))) or violated(backend,
             "ISO-006", f"args {args!r}, kwargs {kwargs!r} (same values and types)",
             f"args {seen['args']!r}, kwargs {seen['kwargs']!r}")
 
@@ -155,7 +154,7 @@ def start_method(backend) -> str:
 
 def _child_start_view(claim_id: str, backend: Any, changes: tuple) -> tuple[Any, dict]:
     record = isolation.child_start_state(backend, changes)
-    assert record.parent_at_start != record.import_time, _violation(backend,
+    holds(record.parent_at_start != record.import_time) or violated(backend,
         claim_id, "the parent's run-time changes altered its state (precondition)",
         record.parent_at_start, changes=changes)
     return record, _child_reported(record, record.ran.start)["view"]
@@ -169,7 +168,7 @@ def test_under_fork_a_child_starts_from_the_parents_state_at_start_including_run
     if start_method != "fork":
         pytest.skip(f"a fork rule; {backend.name} starts children by {start_method}")
     record, seen = _child_start_view("ISO-007", backend, changes)
-    assert seen == record.parent_at_start, _violation(backend,
+    holds(seen == record.parent_at_start) or violated(backend,
         "ISO-007", f"the parent's state at start() {record.parent_at_start!r}", seen,
         import_time=record.import_time, changes=changes)
 
@@ -182,7 +181,7 @@ def test_under_spawn_and_forkserver_a_child_starts_from_the_modules_import_time_
         pytest.skip(f"a spawn/forkserver rule; {backend.name} starts children by "
                     f"{start_method}")
     record, seen = _child_start_view("ISO-008", backend, changes)
-    assert seen == record.import_time, _violation(backend,
+    holds(seen == record.import_time) or violated(backend,
         "ISO-008", f"the import-time state {record.import_time!r}", seen,
         parent_at_start=record.parent_at_start, changes=changes)
 
@@ -194,18 +193,19 @@ def test_the_parents_writes_after_start_are_invisible_to_the_child(backend, writ
     (kind, value), (arg, arg_kind, arg_value) = write, case
     record = isolation.parent_writes_after_start(backend, kind, value, arg, arg_kind,
                                                  arg_value)
-    precondition(record.start.returned,
+    premise(record.start.returned,
                  f"start() did not return ({record.start.why}; JOIN-002 times it)")
-    assert isolation_state.shows_write(record.parent_after_writes, kind, value) and \
-        record.arg_after_writes != record.arg_at_start, _violation(backend,
+    holds(isolation_state.shows_write(record.parent_after_writes, kind, value) and \
+        record.arg_after_writes != record.arg_at_start) or violated(backend,
             "ISO-009", "the parent's writes took effect in the parent (precondition)",
             record.parent_after_writes, argument=record.arg_after_writes)
     seen = _child_reported(record, record.start)
-    precondition(seen["released"], "the child gave up waiting for the go-ahead")
+    premise(seen["released"], "the child gave up waiting for the go-ahead")
     # The argument is judged against its twin (a copy passed beside it that the parent never
     # changes): both arrive alike, whatever the implementation does to arguments (ISO-006).
-    assert seen["view"] == record.parent_at_start and seen["arg"] == seen["twin"], \
-        _violation(backend, "ISO-009", "the child sees the module state and argument as at start()",
+    holds(seen["view"] == record.parent_at_start and seen["arg"] == seen["twin"]) or violated(
+        backend,
+                  "ISO-009", "the child sees the module state and argument as at start()",
                   f"state {seen['view']!r}, argument {seen['arg']!r} "
                   f"(its untouched twin arrived as {seen['twin']!r})",
                   state_at_start=record.parent_at_start, argument_at_start=record.arg_at_start,
@@ -219,16 +219,16 @@ def test_a_child_starts_from_its_start_methods_view_of_the_main_script(
         backend, start_method, value):
     run = start_state.run_main_program(backend, value)
     parents = run.data("parent")
-    precondition(parents or not run.timed_out,
+    premise(parents or not run.timed_out,
                  "the program did not report within the grace (it hung)")
-    assert parents, _violation(backend,
+    holds(parents) or violated(backend,
         "ISO-010", "the program runs to its report of n after join()",
         f"it ended with status {run.returncode} without one", events=run.events,
         stderr=run.stderr)
-    precondition(parents[0]["start_returned"],
+    premise(parents[0]["start_returned"],
                  "start() did not return in the program (JOIN-002 times it)")
-    precondition(run.data("child"), "the program's child never ran its target (LIFE-010)")
-    assert run.hung_at_exit or run.returncode == 0, _violation(backend,
+    premise(run.data("child"), "the program's child never ran its target (LIFE-010)")
+    holds(run.hung_at_exit or run.returncode == 0) or violated(backend,
         "ISO-010", "the program, once it has reported, exits with status 0",
         f"status {run.returncode}", events=run.events, stderr=run.stderr)
     seen, parent = run.data("child")[0], parents[0]
@@ -236,8 +236,9 @@ def test_a_child_starts_from_its_start_methods_view_of_the_main_script(
         expected = {"found": value, "main_name": "__main__"}
     else:
         expected = {"found": isolation_state.START, "main_name": "__mp_main__"}
-    assert {k: seen[k] for k in expected} == expected and seen["after_write"] == 0, _violation(
-        backend, "ISO-010", f"under {start_method}: the child finds {expected}, then sets n = 0",
+    holds({k: seen[k] for k in expected} == expected and seen["after_write"] == 0) or violated(
+        backend,
+        "ISO-010", f"under {start_method}: the child finds {expected}, then sets n = 0",
         seen, events=run.events)
-    assert parent["n_after_join"] == value, _violation(backend,
+    holds(parent["n_after_join"] == value) or violated(backend,
         "ISO-010", f"after join() the parent's n is still its own {value}", parent)

@@ -22,8 +22,7 @@ from harness.backends import STDLIB_METHODS
 from harness.scenarios import join, overhead, start_state
 
 from . import strategies
-from .judging import backend_violation as _violation
-from .judging import precondition
+from .judging import holds, premise, violated
 
 pytestmark = pytest.mark.join
 
@@ -69,9 +68,9 @@ UNJUDGED = limits.SHORT_SLACK
 def _ran(run):
     """Every start() returned and every child ran its target: else skip."""
     i = run.first_unreturned_start
-    precondition(i is None, f"start() of child {i} did not return (JOIN-002 times it)")
+    premise(i is None, f"start() of child {i} did not return (JOIN-002 times it)")
     missing = [i for i, c in enumerate(run.children) if c.ended is None]
-    precondition(not missing, f"children {missing} never ran their targets (LIFE-010)")
+    premise(not missing, f"children {missing} never ran their targets (LIFE-010)")
 
 
 def _with_second_opinion(claim_id, backend, measure, judge, n=1, calibrated=True):
@@ -108,7 +107,7 @@ def test_join_returns_only_after_its_child_has_ended(backend, plan):
     for i, child in enumerate(run.children):
         if not child.join_returned:
             continue  # a join() that never returned did not return early (LIFE-009, JOIN-003)
-        assert child.join_return >= child.ended, _violation(backend,
+        holds(child.join_return >= child.ended) or violated(backend,
             "JOIN-001", "join() returns after its child's target ended",
             f"child {i} (sleeping {child.duration} s): join() returned "
             f"{child.ended - child.join_return:.4f} s before the child's end")
@@ -137,11 +136,11 @@ def test_children_started_before_any_join_run_concurrently(backend, plan):
         _judge_concurrency, n=len(durations))
     run = opinion.record
     i = run.first_unreturned_start
-    assert i is None, _violation(backend,
+    holds(i is None) or violated(backend,
         "JOIN-002", "every start() returns (time inside start() counts)",
         f"start() of child {i} had not returned: {_start_why(run, i)}",
         durations=durations)
-    precondition(run.all_reported, "children never ran their targets (LIFE-010)")
+    premise(run.all_reported, "children never ran their targets (LIFE-010)")
     judged = timing.judge_concurrency(durations, run.work_total, opinion.model)
     # Steer toward examples where sum and max differ by more than the noise.
     target(min(judged.margin, 1.0), label="sum - max - tolerance (s), capped at 1")
@@ -149,11 +148,11 @@ def test_children_started_before_any_join_run_concurrently(backend, plan):
                     sum=round(judged.sum, 4), tolerance=round(judged.tolerance, 4),
                     discriminating=judged.discriminating, attempts=opinion.attempts,
                     model=judged.model, start_seconds=round(run.start_seconds, 4))
-    assert judged.lower_ok, _violation(backend,
+    holds(judged.lower_ok) or violated(backend,
         "JOIN-002", "first start() to the last child's end >= the longest duration (hard)",
         f"{judged.total:.4f} s", **figures_)
     # Only an example where sum and max differ by more than the noise can tell them apart.
-    assert judged.upper_ok or not judged.discriminating, _violation(backend,
+    holds(judged.upper_ok or not judged.discriminating) or violated(backend,
         "JOIN-002", "first start() to the last child's end <= longest + tolerance(N)",
         f"{judged.total:.4f} s", **figures_)
 
@@ -223,7 +222,7 @@ def test_join_returns_soon_after_its_own_child_ends(backend, plan):
     _ran(run)
     bound = opinion.model.prompt_bound()
     late = _late(run, bound)
-    assert not late, _violation(backend,
+    holds(not late) or violated(backend,
         "JOIN-003", f"each join() returns within {bound:.3f} s of max(call, child's end)",
         f"late joins (child: seconds) {late}", attempts=opinion.attempts,
         model=opinion.model.describe(), durations=durations, order=order)
@@ -260,7 +259,7 @@ def test_once_the_last_child_is_joined_the_others_join_promptly(backend, plan):
     target(float(len(after)), label="joins after the last child's join")
     bound = opinion.model.prompt_bound()
     slow = _slow(run, bound)
-    assert not slow, _violation(backend,
+    holds(not slow) or violated(backend,
         "JOIN-004", f"every later join() returns within {bound:.3f} s",
         f"slow joins (child: seconds) {slow}", last_to_end=run.last_to_end,
         order=order, attempts=opinion.attempts, model=opinion.model.describe())
@@ -301,7 +300,7 @@ def test_join_order_does_not_change_the_total(backend, plan):
     judged = timing.judge_concurrency(durations, a.work_total, opinion.model)
     target(min(judged.margin, 1.0), label="sum - max - tolerance (s), capped at 1")
     tolerance = opinion.model.tolerance(len(durations))
-    assert same_total(opinion.record, opinion.model), _violation(backend,
+    holds(same_total(opinion.record, opinion.model)) or violated(backend,
         "JOIN-005", f"totals of two join orders within {tolerance:.3f} s",
         f"{a.work_total:.4f} s joining in {order}, {b.work_total:.4f} s in {reverse}",
         durations=durations, attempts=opinion.attempts, model=opinion.model.describe(),
@@ -317,9 +316,9 @@ def _timed_join_judge(bound):
 
 
 def _timed_join_ran(record):
-    precondition(record.start.returned,
+    premise(record.start.returned,
                  f"start() did not return ({record.start.why}; JOIN-002 times it)")
-    precondition(record.child_was_running, "the child never reported that it runs (LIFE-010)")
+    premise(record.child_was_running, "the child never reported that it runs (LIFE-010)")
 
 
 @pytest.mark.claim("JOIN-006")
@@ -333,7 +332,7 @@ def test_join_with_a_timeout_returns_not_much_later_than_the_timeout(backend, ti
         _timed_join_judge(bound), calibrated=False)
     record = opinion.record
     _timed_join_ran(record)
-    assert record.returned and record.returned_after <= bound, _violation(backend,
+    holds(record.returned and record.returned_after <= bound) or violated(backend,
         "JOIN-006", f"join({timeout}) returns within {bound:.3f} s",
         f"{'returned' if record.returned else 'had not returned'} after "
         f"{record.returned_after:.4f} s", attempts=opinion.attempts)
@@ -349,7 +348,7 @@ def test_join_zero_does_not_block(backend):
         _timed_join_judge(bound), calibrated=False)
     record = opinion.record
     _timed_join_ran(record)
-    assert record.returned and record.returned_after <= bound, _violation(backend,
+    holds(record.returned and record.returned_after <= bound) or violated(backend,
         "JOIN-007", f"join(0) returns within {bound} s",
         f"{'returned' if record.returned else 'had not returned'} after "
         f"{record.returned_after:.4f} s", attempts=opinion.attempts)

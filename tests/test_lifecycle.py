@@ -21,8 +21,7 @@ from harness.scenarios import lifecycle
 from harness.supervise import Raised
 
 from . import strategies
-from .judging import backend_violation as _violation
-from .judging import precondition
+from .judging import holds, premise, violated
 from .judging import require_started as _started
 
 pytestmark = pytest.mark.lifecycle
@@ -35,7 +34,7 @@ pytestmark = pytest.mark.lifecycle
 @pytest.mark.claim("LIFE-001")
 def test_unstarted_process_has_no_pid_no_exitcode_and_is_not_alive(backend):
     state = lifecycle.observe_unstarted(backend)
-    assert (state.pid, state.exitcode, state.alive) == (None, None, False), _violation(backend,
+    holds((state.pid, state.exitcode, state.alive) == (None, None, False)) or violated(backend,
         "LIFE-001", "pid None, exitcode None, is_alive() False",
         f"pid {state.pid!r}, exitcode {state.exitcode!r}, is_alive() {state.alive!r}")
 
@@ -43,12 +42,13 @@ def test_unstarted_process_has_no_pid_no_exitcode_and_is_not_alive(backend):
 @pytest.mark.claim("LIFE-002")
 def test_join_before_start_is_refused_with_an_assertion_error(backend):
     call = lifecycle.join_before_start(backend)
-    assert call.returned, _violation(backend,
+    holds(call.returned) or violated(backend,
         "LIFE-002", "join() before start() raises AssertionError at once",
         f"join() had not returned after {call.seconds:.2f} s")
     refused = call.result
-    assert isinstance(refused, Raised) and refused.type_name == "AssertionError", _violation(
-        backend, "LIFE-002", "join() before start() raises AssertionError",
+    holds(isinstance(refused, Raised) and refused.type_name == "AssertionError") or violated(
+        backend,
+        "LIFE-002", "join() before start() raises AssertionError",
         f"join() gave {refused!r}")
 
 
@@ -57,12 +57,13 @@ def test_a_second_start_is_refused_with_an_assertion_error(backend):
     record = lifecycle.second_start(backend)
     _started(record.first)
     second = record.second
-    assert second is not None and second.returned, _violation(backend,
+    holds(second is not None and second.returned) or violated(backend,
         "LIFE-003", "a second start() raises AssertionError at once",
         f"the second start() had not returned after {second and second.seconds:.2f} s")
     refused = second.result
-    assert isinstance(refused, Raised) and refused.type_name == "AssertionError", _violation(
-        backend, "LIFE-003", "a second start() raises AssertionError",
+    holds(isinstance(refused, Raised) and refused.type_name == "AssertionError") or violated(
+        backend,
+        "LIFE-003", "a second start() raises AssertionError",
         f"second start() gave {refused!r}")
 
 
@@ -71,11 +72,11 @@ def test_after_start_pid_is_the_childs_own_process_id(backend):
     run = lifecycle.run_and_join(backend)
     _started(run.start)
     pid = run.pid_after_start
-    assert isinstance(pid, int) and pid != run.parent_pid, _violation(backend,
+    holds(isinstance(pid, int) and pid != run.parent_pid) or violated(backend,
         "LIFE-004", "straight after start(), pid is an int other than the parent's",
         f"pid {pid!r}", parent_pid=run.parent_pid)
-    precondition(run.reported, "the child never ran its target (LIFE-010)")
-    assert pid == run.reported["pid"], _violation(backend,
+    premise(run.reported, "the child never ran its target (LIFE-010)")
+    holds(pid == run.reported["pid"]) or violated(backend,
         "LIFE-004", "pid equal to the os.getpid() the child reports", f"pid {pid!r}",
         parent_pid=run.parent_pid, child_getpid=run.reported["pid"])
 
@@ -84,9 +85,9 @@ def test_after_start_pid_is_the_childs_own_process_id(backend):
 def test_is_alive_while_the_child_runs(backend):
     run = lifecycle.run_and_join(backend)
     _started(run.start)
-    precondition(run.reported_while_running,
+    premise(run.reported_while_running,
                  "the child did not report that it runs (LIFE-010)")
-    assert run.alive_while_running is True, _violation(backend,
+    holds(run.alive_while_running is True) or violated(backend,
         "LIFE-005", "is_alive() True while the child runs (it has reported and waits)",
         f"is_alive() {run.alive_while_running!r}")
 
@@ -95,11 +96,11 @@ def test_is_alive_while_the_child_runs(backend):
 def test_after_join_is_alive_is_false(backend):
     run = lifecycle.run_and_join(backend, judge_join=True)
     _started(run.start)
-    precondition(run.ended, "the child did not end after its go-ahead")
-    assert run.join_returned, _violation(backend,
+    premise(run.ended, "the child did not end after its go-ahead")
+    holds(run.join_returned) or violated(backend,
         "LIFE-009", "join() returns once its child has ended",
         run.join.why if run.join else "not called")
-    assert run.alive_after_join is False, _violation(backend,
+    holds(run.alive_after_join is False) or violated(backend,
         "LIFE-009", "is_alive() False after join() returned", run.alive_after_join)
 
 
@@ -107,9 +108,9 @@ def test_after_join_is_alive_is_false(backend):
 def test_pid_and_name_are_unchanged_after_join(backend):
     run = lifecycle.run_and_join(backend)
     _started(run.start)
-    precondition(isinstance(run.pid_after_start, int), "no pid after start() (LIFE-004)")
-    assert run.pid_after_join == run.pid_after_start and \
-        run.name_after_join == run.name_before_start, _violation(backend,
+    premise(isinstance(run.pid_after_start, int), "no pid after start() (LIFE-004)")
+    holds(run.pid_after_join == run.pid_after_start and \
+        run.name_after_join == run.name_before_start) or violated(backend,
             "LIFE-019", "pid and name unchanged after join()",
             f"pid {run.pid_after_join!r}, name {run.name_after_join!r}",
             pid_after_start=run.pid_after_start, name_before_start=run.name_before_start,
@@ -122,11 +123,11 @@ def test_default_names_are_class_name_and_consecutive_counter(backend, count):
     record = lifecycle.default_names(backend, count)
     prefix = f"{record.class_name}-"
     numbers = [name[len(prefix):] for name in record.names]
-    assert all(name.startswith(prefix) for name in record.names) and \
-        all(n.isdigit() and int(n) > 0 for n in numbers), _violation(backend,
+    holds(all(name.startswith(prefix) for name in record.names) and \
+        all(n.isdigit() and int(n) > 0 for n in numbers)) or violated(backend,
             "LIFE-006", f"names of the form {prefix}<N>", list(record.names))
     first = int(numbers[0])
-    assert [int(n) for n in numbers] == list(range(first, first + count)), _violation(backend,
+    holds([int(n) for n in numbers] == list(range(first, first + count))) or violated(backend,
         "LIFE-006", "consecutive counters for processes created one after another",
         list(record.names))
 
@@ -135,9 +136,9 @@ def test_default_names_are_class_name_and_consecutive_counter(backend, count):
 def test_a_childs_child_is_named_after_the_childs_counter(backend):
     record = lifecycle.child_creates_grandchild(backend)
     _started(record.start)
-    precondition(record.reported, "the child never ran its target (LIFE-010)")
+    premise(record.reported, "the child never ran its target (LIFE-010)")
     expected = f"{record.reported['own_name']}:1"
-    assert record.reported["grandchild_name"] == expected, _violation(backend,
+    holds(record.reported["grandchild_name"] == expected) or violated(backend,
         "LIFE-007", f"grandchild named {expected!r}", record.reported["grandchild_name"],
         child_name_in_parent=record.child_name)
 
@@ -146,12 +147,12 @@ def test_a_childs_child_is_named_after_the_childs_counter(backend):
 @given(name=strategies.process_names)
 def test_a_given_name_is_kept_and_seen_by_the_child(backend, name):
     run = lifecycle.run_and_join(backend, name=name)
-    assert run.name_before_start == name, _violation(backend,
+    holds(run.name_before_start == name) or violated(backend,
         "LIFE-008", f"p.name == {name!r}", run.name_before_start)
     _started(run.start)
-    precondition(run.reported, "the child never ran its target (LIFE-010)")
+    premise(run.reported, "the child never ran its target (LIFE-010)")
     seen = run.reported["name"]
-    assert seen == name, _violation(backend,
+    holds(seen == name) or violated(backend,
         "LIFE-008", f"the child's current_process().name == {name!r}", seen)
 
 
@@ -159,14 +160,14 @@ def _assert_exitcode(claim_id, backend, kind, value, expected):
     ending = lifecycle.run_to_end(backend, kind, value)
     _started(ending.start)
     if claim_id == "LIFE-010":  # the owner of "the target runs, and the child then ends"
-        assert ending.target_ran, _violation(backend,
+        holds(ending.target_ran) or violated(backend,
             claim_id, "the target ran", "it never reported", exitcode=ending.exitcode)
-        assert ending.ended, _violation(backend,
+        holds(ending.ended) or violated(backend,
             claim_id, "the child ends once its target has returned", "it still ran")
     else:
-        precondition(ending.target_ran, "the target never ran (LIFE-010)")
-        precondition(ending.ended, "the child did not end after its target (LIFE-010)")
-    assert ending.exitcode == expected, _violation(backend,
+        premise(ending.target_ran, "the target never ran (LIFE-010)")
+        premise(ending.ended, "the child did not end after its target (LIFE-010)")
+    holds(ending.exitcode == expected) or violated(backend,
         claim_id, f"once the child has ended (after join()), exitcode {expected}",
         f"exitcode {ending.exitcode!r}", target_ended_with=f"{ending.kind}({ending.value!r})",
         join_returned=bool(ending.join and ending.join.returned))
@@ -226,18 +227,17 @@ def _assert_stopped(claim_id, backend, method, moment, expected):
     delay, wait_for_start = moment
     stopped = lifecycle.run_and_stop(backend, method, delay, wait_for_start)
     _started(stopped.start)
-    assert stopped.has_method, _violation(backend, claim_id, f"the process has {method}()",
+    holds(stopped.has_method) or violated(backend, claim_id, f"the process has {method}()",
                                          "no such method")
     if wait_for_start:
-        precondition(stopped.reported_before_stop,
+        premise(stopped.reported_before_stop,
                      "the child never ran its (long) target (LIFE-010)")
-    if stopped.exitcode == expected:
-        return
-    if not stopped.existed_at_stop:
-        return  # start() made no child to stop (LIFE-004's business); nothing to judge
-    if not stopped.reported and isinstance(stopped.exitcode, int) and stopped.exitcode >= 0:
-        return  # the child ended by itself before its (long) target ran: not this claim's
-    assert stopped.exitcode == expected, _violation(backend,
+    if stopped.exitcode != expected:
+        premise(stopped.existed_at_stop, "start() made no child to stop (LIFE-004's)")
+        premise(stopped.reported or not (isinstance(stopped.exitcode, int)
+                                         and stopped.exitcode >= 0),
+                "the child ended by itself before its (long) target ran (LIFE-010's)")
+    holds(stopped.exitcode == expected) or violated(backend,
         claim_id, f"after {method}() and join(): exitcode {expected} within "
         f"{stopped.join_seconds:.2f} s", f"exitcode {stopped.exitcode!r}",
         ended=stopped.ended, join_seconds=round(stopped.join_seconds, 3),
@@ -251,15 +251,15 @@ def test_join_with_a_timeout_waits_at_least_the_timeout_and_leaves_the_child_run
         backend, timeout):
     record = lifecycle.join_running_child(backend, timeout)
     _started(record.start)
-    precondition(record.child_was_running,
+    premise(record.child_was_running,
                  "the child never reported that it runs (LIFE-010)")
-    assert record.returned_after >= timeout, _violation(backend,
+    holds(record.returned_after >= timeout) or violated(backend,
         "LIFE-018", f"join({timeout}) returns no earlier than {timeout} s",
         f"returned after {record.returned_after:.4f} s")
     if record.join is not None and record.join.returned:  # else JOIN-006's business
-        assert record.join_result is None, _violation(backend,
+        holds(record.join_result is None) or violated(backend,
             "LIFE-018", "join(timeout) returns None", f"join() -> {record.join_result!r}")
-    assert record.exitcode_after is None and record.still_running, _violation(backend,
+    holds(record.exitcode_after is None and record.still_running) or violated(backend,
         "LIFE-018", "afterwards exitcode None, and the child still runs (it takes the "
         "go-ahead posted after the call)",
         f"exitcode {record.exitcode_after!r}, child still running {record.still_running}",
@@ -273,22 +273,22 @@ def test_a_program_waits_for_its_non_daemon_child_before_exiting(backend):
     for event, _ in run.events:
         if event in ("main done", "child done", "interpreter exit") and event not in order:
             order.append(event)
-    precondition(not run.saw("start did not return"),
+    premise(not run.saw("start did not return"),
                  "start() did not return in the program (JOIN-002 times it)")
-    precondition(run.saw("child started"),
+    premise(run.saw("child started"),
                  "the program's child never ran its target (LIFE-010)")
-    precondition(not run.hung_at_exit, f"{run.hung_at_exit}: its exit handler's join() did "
+    premise(not run.hung_at_exit, f"{run.hung_at_exit}: its exit handler's join() did "
                  "not return (LIFE-009)")
-    precondition(not run.timed_out or run.saw("interpreter exit"),
+    premise(not run.timed_out or run.saw("interpreter exit"),
                  "the program did not end within the grace (its child did not end)")
-    assert order == ["main done", "child done", "interpreter exit"], _violation(backend,
+    holds(order == ["main done", "child done", "interpreter exit"]) or violated(backend,
         "LIFE-020", "output order: main done, child done, interpreter exit", order,
         stderr=run.stderr)
-    assert run.returncode == 0, _violation(backend,
+    holds(run.returncode == 0) or violated(backend,
         "LIFE-020", "the program exits by itself with status 0",
         f"timed out {run.timed_out}, status {run.returncode}", stderr=run.stderr)
     stamps = dict(reversed(run.events))  # the first stamp of each event
-    assert not math.isnan(stamps["interpreter exit"]) and \
-        stamps["interpreter exit"] >= stamps["child done"], _violation(backend,
+    holds(not math.isnan(stamps["interpreter exit"]) and \
+        stamps["interpreter exit"] >= stamps["child done"]) or violated(backend,
             "LIFE-020", "the interpreter's last exit handler runs after the child is done",
             f"exit at {stamps['interpreter exit']}, child done at {stamps['child done']}")

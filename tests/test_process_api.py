@@ -18,8 +18,7 @@ from harness.scenarios import daemon_exit, process_api
 from harness.supervise import Raised
 
 from . import strategies
-from .judging import backend_violation as _violation
-from .judging import precondition
+from .judging import holds, premise, violated
 from .judging import require_started as _started
 
 pytestmark = pytest.mark.api
@@ -36,14 +35,14 @@ def _raised(observed: object, type_name: str) -> bool:
 @given(name=strategies.process_names)
 def test_a_name_assigned_after_construction_is_kept_and_seen_by_the_child(backend, name):
     record = process_api.name_set_after_construction(backend, name)
-    assert record.assigned is None and record.name_after_set == name, _violation(backend,
+    holds(record.assigned is None and record.name_after_set == name) or violated(backend,
         "API-001", f"after p.name = {name!r}: p.name == {name!r}",
         f"assignment gave {record.assigned!r}, p.name {record.name_after_set!r}")
     _started(record.start)
-    assert record.name_after_start == name, _violation(backend,
+    holds(record.name_after_start == name) or violated(backend,
         "API-001", f"after start(): p.name == {name!r}", record.name_after_start)
-    precondition(record.reported, "the child never ran its target (LIFE-010)")
-    assert record.reported["name"] == name, _violation(backend,
+    premise(record.reported, "the child never ran its target (LIFE-010)")
+    holds(record.reported["name"] == name) or violated(backend,
         "API-001", f"the child's current_process().name == {name!r} (set before start())",
         record.reported["name"])
 
@@ -53,11 +52,11 @@ def test_a_name_assigned_after_construction_is_kept_and_seen_by_the_child(backen
 def test_daemon_cannot_be_changed_after_start(backend, initial):
     record = process_api.change_daemon_after_start(backend, initial)
     _started(record.start)
-    precondition(record.child_was_running, "the child never ran its target (LIFE-010)")
-    assert _raised(record.change, "AssertionError"), _violation(backend,
+    premise(record.child_was_running, "the child never ran its target (LIFE-010)")
+    holds(_raised(record.change, "AssertionError")) or violated(backend,
         "API-002", f"p.daemon = {not initial} after start() raises AssertionError",
         f"it gave {record.change!r}")
-    assert record.daemon_after is initial, _violation(backend,
+    holds(record.daemon_after is initial) or violated(backend,
         "API-002", f"p.daemon still {initial} after the refused change",
         record.daemon_after)
 
@@ -65,15 +64,15 @@ def test_daemon_cannot_be_changed_after_start(backend, initial):
 @pytest.mark.claim("API-003")
 def test_a_daemon_child_is_terminated_when_its_parents_interpreter_exits(backend):
     run = daemon_exit.run_program_with_a_daemon_child(backend)
-    precondition(not run.saw("start did not return"),
+    premise(not run.saw("start did not return"),
                  "start() did not return in the program (JOIN-002 times it)")
-    precondition(run.saw("child started") and run.child_pid is not None,
+    premise(run.saw("child started") and run.child_pid is not None,
                  "the program's child never ran its target (LIFE-010)")
-    precondition(run.child_pid != run.program_pid,
+    premise(run.child_pid != run.program_pid,
                  "the child is the program's own process (LIFE-004)")
-    precondition(run.saw("main done"), f"the program's main code did not finish "
+    premise(run.saw("main done"), f"the program's main code did not finish "
                  f"(stderr: {run.stderr[-300:]!r})")
-    assert run.child_ended and not run.saw("child done"), _violation(backend,
+    holds(run.child_ended and not run.saw("child done")) or violated(backend,
         "API-003", "the daemon child has ended (before its own work was done) within "
         f"{run.grace:g} s of its parent's main code finishing",
         "it still ran" if not run.child_ended else "it finished its own work",
@@ -85,9 +84,9 @@ def test_a_daemon_child_is_terminated_when_its_parents_interpreter_exits(backend
 def test_a_daemon_process_cannot_start_children(backend):
     record = process_api.daemon_starts_a_child(backend)
     _started(record.start)
-    precondition(record.reported, "the daemon child never ran its target (LIFE-010)")
+    premise(record.reported, "the daemon child never ran its target (LIFE-010)")
     refused = record.reported["refused"]
-    assert refused is not None and refused[0] == "AssertionError", _violation(backend,
+    holds(refused is not None and refused[0] == "AssertionError") or violated(backend,
         "API-004", "start() inside a daemon process raises AssertionError",
         "it started a child" if refused is None else f"{refused[0]}({refused[1]!r})",
         daemon_flag_inside=record.reported["daemon"])
@@ -97,14 +96,14 @@ def test_a_daemon_process_cannot_start_children(backend):
 def test_after_close_every_use_raises_value_error(backend):
     record = process_api.use_after_close(backend)
     _started(record.start)
-    precondition(record.join is not None and record.join.returned,
+    premise(record.join is not None and record.join.returned,
                  "join() did not return (LIFE-009)")
-    precondition(record.ended, "the child did not end (LIFE-010)")
-    assert record.close is None, _violation(backend,
+    premise(record.ended, "the child did not end (LIFE-010)")
+    holds(record.close is None) or violated(backend,
         "API-005", "close() on an ended, joined process returns None", record.close)
     wrong = {use: str(result) if isinstance(result, Raised) else repr(result)
              for use, result in record.uses if not _raised(result, "ValueError")}
-    assert not wrong, _violation(backend,
+    holds(not wrong) or violated(backend,
         "API-005", "after close(), every use raises ValueError", wrong)
 
 
@@ -112,11 +111,11 @@ def test_after_close_every_use_raises_value_error(backend):
 def test_close_on_a_running_process_raises_value_error_and_leaves_it_running(backend):
     record = process_api.close_running(backend)
     _started(record.start)
-    precondition(record.child_was_running, "the child never ran its target (LIFE-010)")
-    assert _raised(record.close, "ValueError"), _violation(backend,
+    premise(record.child_was_running, "the child never ran its target (LIFE-010)")
+    holds(_raised(record.close, "ValueError")) or violated(backend,
         "API-006", "close() on a running process raises ValueError",
         f"it gave {record.close!r}")
-    assert record.still_running, _violation(backend,
+    holds(record.still_running) or violated(backend,
         "API-006", "the child still runs after the refused close() (it takes the go-ahead "
         "posted after it)", "it did not take the go-ahead")
 
@@ -124,15 +123,15 @@ def test_close_on_a_running_process_raises_value_error_and_leaves_it_running(bac
 def _assert_stop_after_end(claim_id, backend, method, status):
     record = process_api.stop_after_end(backend, method, status)
     _started(record.start)
-    precondition(record.target_ran, "the target never ran (LIFE-010)")
-    precondition(record.ended, "the child did not end, or join() did not return "
+    premise(record.target_ran, "the target never ran (LIFE-010)")
+    premise(record.ended, "the child did not end, or join() did not return "
                  "(LIFE-009, LIFE-010)")
-    assert record.has_method, _violation(backend, claim_id, f"the process has {method}()",
+    holds(record.has_method) or violated(backend, claim_id, f"the process has {method}()",
                                          "no such method")
-    assert not isinstance(record.call, Raised), _violation(backend,
+    holds(not isinstance(record.call, Raised)) or violated(backend,
         claim_id, f"{method}() on an ended, joined process raises nothing", record.call,
         exit_status=status)
-    assert record.exitcode_after == record.exitcode_before, _violation(backend,
+    holds(record.exitcode_after == record.exitcode_before) or violated(backend,
         claim_id, f"exitcode unchanged by {method}(): {record.exitcode_before!r}",
         f"exitcode {record.exitcode_after!r}", exit_status=status)
 

@@ -23,7 +23,9 @@ from harness import figures, outcomes
 from harness.claims import load_claims
 from harness.expectations import mark_expected_failures
 from harness.kit import TESTS_DIR
+from harness.plugin import tallies
 from harness.plugin.options import subject_of
+from harness.verdict import Violation
 
 #: procspec's markers: name(args) -> description (registered by the plugin itself).
 MARKERS = {
@@ -153,8 +155,9 @@ def _is_flaky(exc: BaseException) -> bool:
 
 
 def own_violations(item: pytest.Item, exc: Optional[BaseException]) -> list[str]:
-    """The test's own claims that ``exc`` reports violated (assertions with the
-    ``violation(...)`` message); empty when ``exc`` is anything else.
+    """The test's own claims that ``exc`` says are violated: each
+    :class:`harness.verdict.Violation` it is or holds (by type and claim ID, never by
+    text); empty when ``exc`` is anything else.
 
     Hypothesis's flaky failures: when the failing example *passed* on replay there is no
     verdict (it was not reproduced). When the replay failed again, but somewhere else (a
@@ -163,13 +166,13 @@ def own_violations(item: pytest.Item, exc: Optional[BaseException]) -> list[str]
     if exc is None:
         return []
     flaky = _is_flaky(exc)
-    if flaky and "did not on a subsequent one" in str(exc):
+    if flaky and "did not on a subsequent one" in str(exc):  # Hypothesis's own words
         return []
     own = item_claims(item)
     found: list[str] = []
     for leaf in _leaves(exc):
-        claims = [cid for cid in outcomes.violated_claims(str(leaf)) if cid in own] \
-            if isinstance(leaf, AssertionError) else []
+        claims = [leaf.claim_id] if isinstance(leaf, Violation) and leaf.claim_id in own \
+            else []
         if flaky and not claims:
             return []
         found += [cid for cid in claims if cid not in found]
@@ -179,6 +182,10 @@ def own_violations(item: pytest.Item, exc: Optional[BaseException]) -> list[str]
 def classify(item: pytest.Item, call: pytest.CallInfo[Any],
              report: pytest.TestReport) -> tuple[str, list[str]]:
     """(kind, the claims a verdict names) for one phase's report."""
+    unjudged = tallies.unjudged_reason(item, call, report)
+    if unjudged is not None:
+        tallies.mark_unjudged(item, report, unjudged)
+        return outcomes.UNJUDGED, []
     if report.passed:
         return outcomes.PASSED, []
     excinfo = call.excinfo
@@ -241,6 +248,9 @@ def pytest_runtest_makereport(
     published = figures.drain()  # what the scenarios of this phase measured
     if call.when == "call":
         report.user_properties += list(published.items())
+        counted = tallies.tally_of(item)
+        if counted is not None:
+            report.user_properties += list(counted.figures().items())
     if claims:
         report.user_properties.append((VERDICT_CLAIMS_KEY, claims))
     return report

@@ -87,13 +87,13 @@ def test_of_another_project_that_leaves_a_child():
 def test_claim_option_selects_tests_and_results_json_records_them(plugin_run, pytester):
     result = plugin_run("""
 import pytest
-from harness.verdict import violation
+from harness.verdict import holds, premise, violated
 
 @pytest.mark.claim("LIFE-001")
 def test_one(): pass
 
 @pytest.mark.claim("LIFE-002")
-def test_two(): assert False, violation("LIFE-002", "a refusal", "none")
+def test_two(): holds(False) or violated("LIFE-002", "a refusal", "none")
 """, "--claim", "LIFE-002", "--results-json", "out.json")
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(["*claim x implementation*", "LIFE-002*FAIL 1/1*"])
@@ -106,16 +106,16 @@ VERDICTS = """
 import subprocess, sys, time
 import pytest
 from hypothesis import given, strategies as st
-from harness.verdict import violation
+from harness.verdict import holds, premise, violated
 
 @pytest.mark.claim("LIFE-001")
 def test_fails_with_its_own_verdict():
-    assert False, violation("LIFE-001", "pid None", 42)
+    holds(False) or violated("LIFE-001", "pid None", 42)
 
 @pytest.mark.claim("LIFE-001")
 @given(n=st.integers(0, 10))
 def test_a_property_fails_with_its_own_verdict(n):
-    assert n < 5, violation("LIFE-001", "n < 5", n)
+    holds(n < 5) or violated("LIFE-001", "n < 5", n)
 
 SEEN, CALLS = [], []
 
@@ -123,19 +123,19 @@ SEEN, CALLS = [], []
 @given(n=st.integers(0, 10))
 def test_fails_once_then_passes(n):
     SEEN.append(n)
-    assert len(SEEN) != 1, violation("LIFE-001", "n anything", n)
+    holds(len(SEEN) != 1) or violated("LIFE-001", "n anything", n)
 
 @pytest.mark.claim("LIFE-001")
 @given(n=st.integers(0, 10))
 def test_fails_every_time_at_alternating_places(n):
     CALLS.append(n)
     if len(CALLS) % 2:
-        assert False, violation("LIFE-001", "a", "first place")
-    assert False, violation("LIFE-001", "a", "second place")
+        holds(False) or violated("LIFE-001", "a", "first place")
+    holds(False) or violated("LIFE-001", "a", "second place")
 
 @pytest.mark.claim("LIFE-001")
 def test_fails_with_another_claims_verdict():
-    assert False, violation("LIFE-002", "an AssertionError", None)
+    holds(False) or violated("LIFE-002", "an AssertionError", None)
 
 @pytest.mark.claim("LIFE-001")
 def test_crashes():
@@ -163,7 +163,7 @@ KEPT = []
 @pytest.mark.claim("LIFE-001")
 def test_verdict_then_a_leak():
     KEPT.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]))
-    assert False, violation("LIFE-001", "nothing", "something")
+    holds(False) or violated("LIFE-001", "nothing", "something")
 """
 
 

@@ -19,6 +19,8 @@ is ``multiprocessing.json``)::
          "python": ["3.12", "3.13"],    # optional: Python version prefixes
          "interpreter": ["PyPy"],       # optional: platform.python_implementation() values
          "test": "test_kill_*",         # optional: fnmatch on the test function's name
+         "optimize": true,              # optional: only under python -O / -OO (true) or
+                                        # only without them (false): sys.flags.optimize
          "intermittent": false}         # optional: true = may pass or fail (non-strict)
       ],
       "reading": "..."                  # optional: a paragraph the report prints for it
@@ -45,6 +47,7 @@ import fnmatch
 import json
 import os
 import platform
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,7 +64,7 @@ EXPECTATIONS_DIR = SPECS_DIR / "expectations"
 DIR_VARIABLE = "PROCSPEC_EXPECTATIONS"
 
 _KEYS = {"claim", "reason", "version", "start_methods", "python", "interpreter", "test",
-         "intermittent"}
+         "intermittent", "optimize"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class Expectation:
     interpreter: tuple[str, ...] = ()
     test: str = "*"
     intermittent: bool = False
+    optimize: Optional[bool] = None
+    """Only under ``python -O``/``-OO`` (True), only without (False), or either (None):
+    an implementation whose refusals are ``assert`` statements loses them under -O."""
     source: str = ""
     """The file it came from (shown with its reason)."""
 
@@ -89,6 +95,7 @@ class Expectation:
                 and (not self.python or any(_version_prefix(python_version, p)
                                             for p in self.python))
                 and (not self.interpreter or subject.interpreter in self.interpreter)
+                and (self.optimize is None or self.optimize == bool(sys.flags.optimize))
                 and fnmatch.fnmatchcase(test_name, self.test))
 
 
@@ -176,7 +183,8 @@ def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:
             start_methods=tuple(entry.get("start_methods", ())),
             python=tuple(entry.get("python", ())),
             interpreter=tuple(entry.get("interpreter", ())), test=entry.get("test", "*"),
-            intermittent=bool(entry.get("intermittent", False)), source=source))
+            intermittent=bool(entry.get("intermittent", False)),
+            optimize=entry.get("optimize"), source=source))
     return found
 
 

@@ -156,6 +156,18 @@ class ControlCheck:
     output: str
     tests: int = 0
     """How many tests ran against the control."""
+    declared_unjudged: frozenset[str] = frozenset()
+    """Claims the control declares it leaves unjudged (empty: not checked)."""
+    unjudged: frozenset[str] = frozenset()
+    """Claims some test of which judged no example against the control."""
+
+    @property
+    def wrong_unjudged(self) -> list[str]:
+        """Where the unjudged claims differ from the declared ones (when declared)."""
+        if not self.declared_unjudged:
+            return []
+        return [f"-{cid}" for cid in sorted(self.declared_unjudged - self.unjudged)] + \
+            [f"+{cid}" for cid in sorted(self.unjudged - self.declared_unjudged)]
 
     @property
     def missing(self) -> list[str]:
@@ -167,14 +179,17 @@ class ControlCheck:
 
     @property
     def exact(self) -> bool:
-        return not (self.missing or self.extra or self.inconclusive or self.leftovers)
+        return not (self.missing or self.extra or self.inconclusive or self.leftovers
+                    or self.wrong_unjudged)
 
     def summary(self) -> str:
         """One line: the control, what it broke by verdict, and what went wrong."""
         problems = ([f"missing {', '.join(self.missing)}"] if self.missing else []) + \
             ([f"extra {', '.join(self.extra)}"] if self.extra else []) + \
             ([f"{len(self.inconclusive)} inconclusive"] if self.inconclusive else []) + \
-            ([f"{len(self.leftovers)} left running"] if self.leftovers else [])
+            ([f"{len(self.leftovers)} left running"] if self.leftovers else []) + \
+            ([f"unjudged not as declared: {' '.join(self.wrong_unjudged)}"]
+             if self.wrong_unjudged else [])
         return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "
                 f"{self.seconds:6.1f} s  breaks {', '.join(sorted(self.broken)) or '-'}"
                 + (f"  [{'; '.join(problems)}]" if problems else ""))
@@ -236,7 +251,9 @@ def check_controls(names: Sequence[str], profile: str = "controls",
             checks[control.name] = ControlCheck(
                 control.name, control.defect, control.breaks, frozenset(broken),
                 inconclusive, why, sum(float(t.get("duration") or 0.0) for t in tests),
-                tuple(run.leftovers), run.output, len(tests))
+                tuple(run.leftovers), run.output, len(tests), control.unjudged,
+                frozenset(cid for t in tests if t["outcome"] == kinds.UNJUDGED
+                          for cid in t["claims"]))
     return checks
 
 

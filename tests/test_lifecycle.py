@@ -145,10 +145,15 @@ def test_a_childs_child_is_named_after_the_childs_counter(backend):
 
 @pytest.mark.claim("LIFE-008")
 @given(name=strategies.process_names)
+@example(name="nul\x00in the name").via("a name is any str, NUL included")
 def test_a_given_name_is_kept_and_seen_by_the_child(backend, name):
     run = lifecycle.run_and_join(backend, name=name)
     holds(run.name_before_start == name) or violated(backend,
         "LIFE-008", f"p.name == {name!r}", run.name_before_start)
+    # The name is this claim's subject: a start() that refuses it is this claim's verdict.
+    refused = run.start.result if run.start.returned else None
+    holds(not isinstance(refused, Raised)) or violated(backend,
+        "LIFE-008", f"start() accepts the name {name!r}", f"start() raised {refused}")
     _started(run.start)
     premise(run.reported, "the child never ran its target (LIFE-010)")
     seen = run.reported["name"]

@@ -28,6 +28,11 @@ class Control:
     context: Any = None
     start_method: Optional[str] = None
     server_command: Optional[str] = None
+    unjudged: frozenset[str] = frozenset()
+    """Claims whose tests this control leaves *unjudged*: its defect defeats their premise
+    (a behaviour another claim owns) on every example. When declared, the controls proof
+    holds the control to exactly this set too: each such cell must say ``unjudged``,
+    never ``pass`` (issue: a pass is evidence)."""
 
     @property
     def pytest_args(self) -> tuple[str, ...]:

@@ -32,13 +32,30 @@ class DiesBeforeTarget(_ForkServerProcess):
 
 
 def _control(name: str, defect: str, process_class: Any, base: Any,
-             breaks: set[str]) -> Control:
+             breaks: set[str], unjudged: frozenset[str] = frozenset()) -> Control:
     return Control(name=name, defect=defect, breaks=frozenset(breaks),
                    context=ControlContext(process_class, base),
-                   start_method=base.get_start_method())
+                   start_method=base.get_start_method(), unjudged=unjudged)
 
+
+#: What a child that never runs its target leaves unjudged: every claim whose test needs
+#: the child to run (LIFE-010 owns that) or procspec's server under this backend to answer
+#: (ECHO-011 owns that). Each of these cells must say ``unjudged``, never ``pass``; the
+#: claims not listed are judged without a running target (before start(), refusals, the
+#: OS's view of an ended child, a stop sent to a child that is still starting).
+NEEDS_A_RUNNING_TARGET = frozenset({
+    "API-001", "API-002", "API-003", "API-004", "API-006", "API-007", "API-008",
+    "ECHO-001", "ECHO-002", "ECHO-003", "ECHO-004", "ECHO-005", "ECHO-006", "ECHO-007",
+    "ECHO-008", "ECHO-009", "ECHO-010", "FD-002",
+    "ISO-001", "ISO-002", "ISO-003", "ISO-004", "ISO-005", "ISO-006", "ISO-008", "ISO-009",
+    "ISO-010",
+    "JOIN-001", "JOIN-002", "JOIN-003", "JOIN-004", "JOIN-005", "JOIN-006", "JOIN-007",
+    "LIFE-004", "LIFE-005", "LIFE-007", "LIFE-008", "LIFE-011", "LIFE-012", "LIFE-013",
+    "LIFE-014", "LIFE-015", "LIFE-018", "LIFE-020",
+})
 
 CONTROLS = [
     _control("dies-before-target", "forkserver: each child exits (status 1) before it runs "
-             "its target", DiesBeforeTarget, _FORKSERVER, {"LIFE-010", "ECHO-011"}),
+             "its target", DiesBeforeTarget, _FORKSERVER, {"LIFE-010", "ECHO-011"},
+             unjudged=NEEDS_A_RUNNING_TARGET),
 ]

@@ -62,19 +62,23 @@ def unjudged_reason(item: pytest.Item, call: pytest.CallInfo[Any],
     counted = tally_of(item)
     if call.when != "call" or counted is None:
         return None
+    from hypothesis.errors import Unsatisfiable
+
     from harness.verdict import Unjudged
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, Unjudged):
         return excinfo.value.why
-    if report.passed and counted.judged == 0:
+    if counted.judged == 0 and (report.passed or (
+            excinfo is not None and isinstance(excinfo.value, Unsatisfiable))):
+        # Unsatisfiable: Hypothesis tried every input the strategy has (a test of a few
+        # explicit examples) and rejected them all: nothing judged, which is no failure
         return counted.why_unjudged()
     return None
 
 
 def mark_unjudged(item: pytest.Item, report: pytest.TestReport, why: str) -> None:
-    """Turn a passed report into a skipped one that says why nothing was judged."""
-    if report.passed:
-        path, line, _ = item.location
+    """Report the call as skipped, saying why nothing was judged."""
+    if not report.skipped:
+        _, line, _ = item.location
         report.outcome = "skipped"
         report.longrepr = (str(item.path), (line or 0) + 1, why)
-        del path

@@ -41,7 +41,8 @@ class Cell:
     @property
     def status(self) -> str:
         """The cell's word: ``FAIL`` (a verdict, or a recorded deviation gone),
-        ``inconclusive``, ``xfail``, ``partial`` (some tests skipped), ``skip``, ``pass``."""
+        ``inconclusive``, ``xfail``, ``unjudged`` (tests that judged no example), ``partial``
+        (some tests skipped), ``skip``, ``pass``."""
         word = outcomes.cell(self.outcomes).split(" ")[0]
         return {"-": "", "XPASS": "FAIL"}.get(word, word)
 

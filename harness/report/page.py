@@ -12,7 +12,7 @@ from harness.report.matrix import Matrix, claim_order, deviations
 
 #: What a cell shows (compact: up to 5 Pythons x 9 columns side by side).
 SYMBOL = {"pass": "\u2713", "FAIL": "FAIL", "inconclusive": "?", "xfail": "xf",
-          "partial": "part", "skip": "\u2013", "": ""}
+          "partial": "part", "unjudged": "unj", "skip": "\u2013", "": ""}
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -23,6 +23,7 @@ td.s{text-align:center;font-size:12px;min-width:1.8em}
 td.pass{background:#d9f2d9} td.FAIL{background:#f7b2b2;font-weight:bold}
 td.xfail{background:#fde9b5} td.skip{background:#e6e6e6}
 td.inconclusive{background:#e8d0f0} td.partial{background:#e6f0d9}
+td.unjudged{background:#e6e6e6;font-style:italic}
 td.claim{min-width:22em;max-width:30em;font-size:13px} td.claim small{color:#555}
 tr.hidden{display:none}
 pre{background:#f7f7f7;padding:.5em;overflow-x:auto}
@@ -74,7 +75,9 @@ def render_html(matrix: Matrix, controls: Optional[list[dict[str, Any]]],
                  "<p class='legend'><span style='background:#d9f2d9'>\u2713 pass"
                  "</span><span style='background:#fde9b5'>xf: expected failure (a known "
                  "deviation, reason below)</span><span style='background:#f7b2b2'>FAIL: "
-                 "unexpected</span><span style='background:#e6e6e6'>\u2013 skipped</span> "
+                 "unexpected</span><span style='background:#e6e6e6'>\u2013 skipped</span>"
+                 "<span style='background:#e6e6e6;font-style:italic'>unj: unjudged (ran, "
+                 "judged no example: not a pass)</span> "
                  "blank: not run. Hover a cell for its reason or message. "
                  "<label><input type='checkbox' id='only-deviations'> only claims with a "
                  "deviation or failure</label></p>")

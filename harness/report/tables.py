@@ -38,8 +38,9 @@ def summary_lines(matrix: Matrix, wall: Optional[float]) -> list[str]:
              f"{', '.join(commits) or 'unknown'}.", "",
              f"Cells (claim x implementation x Python): {counts['pass']} pass, "
              f"{counts['xfail']} expected failures, {counts['FAIL']} unexpected, "
-             f"{counts['inconclusive']} inconclusive, {counts['partial']} partial (some "
-             f"tests skipped), {counts['skip']} skipped."]
+             f"{counts['inconclusive']} inconclusive, {counts['unjudged']} unjudged (ran, "
+             f"judged no example), {counts['partial']} partial (some tests skipped), "
+             f"{counts['skip']} skipped."]
     if wall is not None:
         lines.append(f"Wall time of the runs (first start to last end): {wall:.0f} s.")
     return lines

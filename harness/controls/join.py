@@ -2,7 +2,10 @@
 
 Each is the real fork implementation with one defect in how children are started, run or
 joined. The serializing ones hide their defect in different places, because a check that
-only timed the ``join()`` calls would miss serialization inside ``start()``.
+only timed the ``join()`` calls would miss serialization inside ``start()``. Two of them
+(serialized inside ``start()``; children taking turns on a lock) exist on every start
+method, ``-spawn`` and ``-forkserver`` after their names: the join claims calibrate their
+bounds per start method, and each column must be shown able to fail.
 """
 
 from __future__ import annotations
@@ -21,17 +24,31 @@ from harness.controls._base import ControlContext, base_context
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
+#: The other start methods' real contexts (spawn where the platform lacks forkserver).
+_OTHER_BASES = {"spawn": base_context("spawn"), "forkserver": base_context("forkserver")}
 
 #: How late the "late" controls return (seconds): beyond every prompt bound procspec uses.
 LATENESS = 0.5
 
 
-class SerialStart(_Real):
+class _SerialStartDefect:
     """start() runs the child to its end before it returns (serialized inside start())."""
 
     def start(self) -> None:
-        super().start()
-        super().join(limits.LONG_SLEEP + limits.JOIN_GRACE)  # bounded, like every wait
+        super().start()  # type: ignore[misc]
+        super().join(limits.LONG_SLEEP + limits.JOIN_GRACE)  # type: ignore[misc]  # bounded
+
+
+class SerialStart(_SerialStartDefect, _Real):
+    """start() runs the child to its end before it returns (serialized inside start())."""
+
+
+class SerialStartSpawn(_SerialStartDefect, _OTHER_BASES["spawn"].Process):
+    """SerialStart on spawn."""
+
+
+class SerialStartForkserver(_SerialStartDefect, _OTHER_BASES["forkserver"].Process):
+    """SerialStart on forkserver."""
 
 
 _lock_files: list[str] = []
@@ -56,21 +73,34 @@ def _remove_lock_files(owner: int) -> None:
             pass
 
 
-class LockSerialized(_Real):
-    """start() returns at once, but every child holds one file lock (flock) while it runs."""
+class _LockDefect:
+    """start() returns at once, but every child holds one of ``LANES`` file locks (flock)
+    while it runs (the paths travel with the process object, under every start method)."""
 
     LANES = 1
 
     def start(self) -> None:
         self._lock_paths = [_lock_path(k) for k in range(self.LANES)]
-        super().start()
+        super().start()  # type: ignore[misc]
 
     def run(self) -> None:
         fd = _acquire_lane(self._lock_paths)
         try:
-            super().run()
+            super().run()  # type: ignore[misc]
         finally:
             os.close(fd)
+
+
+class LockSerialized(_LockDefect, _Real):
+    """start() returns at once, but every child holds one file lock (flock) while it runs."""
+
+
+class LockSerializedSpawn(_LockDefect, _OTHER_BASES["spawn"].Process):
+    """LockSerialized on spawn."""
+
+
+class LockSerializedForkserver(_LockDefect, _OTHER_BASES["forkserver"].Process):
+    """LockSerialized on forkserver."""
 
 
 class PoolOfTwo(LockSerialized):
@@ -175,10 +205,19 @@ class LazyStart(_Real):
         return bool(super().is_alive())
 
 
-def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
+def _control(name: str, defect: str, process_class: Any, breaks: set[str],
+             base: Any = _BASE) -> Control:
     return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, _BASE),
-                   start_method=_BASE.get_start_method())
+                   context=ControlContext(process_class, base),
+                   start_method=base.get_start_method())
+
+
+#: The serializing defects that exist on every start method: the fork control's name ->
+#: its class on each other method (the control is named ``<name>-<method>``).
+_ON_EVERY_METHOD = {
+    "serial-start": {"spawn": SerialStartSpawn, "forkserver": SerialStartForkserver},
+    "lock-serialized": {"spawn": LockSerializedSpawn, "forkserver": LockSerializedForkserver},
+}
 
 
 CONTROLS = [
@@ -202,3 +241,7 @@ CONTROLS = [
     _control("join-zero-blocks", "join(0) blocks until the child ends", JoinZeroBlocks,
              {"JOIN-007"}),
 ]
+CONTROLS += [
+    _control(f"{fork.name}-{method}", f"{fork.defect}, on {method}",
+             _ON_EVERY_METHOD[fork.name][method], set(fork.breaks), _OTHER_BASES[method])
+    for fork in CONTROLS if fork.name in _ON_EVERY_METHOD for method in ("spawn", "forkserver")]

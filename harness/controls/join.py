@@ -241,6 +241,9 @@ CONTROLS = [
     _control("join-zero-blocks", "join(0) blocks until the child ends", JoinZeroBlocks,
              {"JOIN-007"}),
 ]
+#: The serializing controls on every start method (the load meta-test's subjects).
+ON_EVERY_METHOD = tuple(f"{name}{suffix}" for name in _ON_EVERY_METHOD
+                        for suffix in ("", "-spawn", "-forkserver"))
 CONTROLS += [
     _control(f"{fork.name}-{method}", f"{fork.defect}, on {method}",
              _ON_EVERY_METHOD[fork.name][method], set(fork.breaks), _OTHER_BASES[method])

@@ -27,6 +27,12 @@ from typing import Any, Callable, Optional
 #: test ends at once as unjudged instead of letting Hypothesis draw up to a thousand more.
 REJECTIONS_BEFORE_GIVING_UP = 10
 
+#: Once a test has had this many examples rejected (and judged some), further examples are
+#: rejected before they run: Hypothesis would otherwise draw up to ten times its example
+#: count, each one starting processes, to replace examples whose premise a subject defeats
+#: most of the time. The tally still says how many were judged and rejected, and why.
+MOST_REJECTED_RUN = 30
+
 
 @dataclass
 class Tally:
@@ -109,6 +115,9 @@ def counting(body: Callable[..., Any]) -> Callable[..., Any]:
     """``body`` (one example's call) wrapped to count it in the current tally."""
 
     def one_example(*args: Any, **kwargs: Any) -> Any:
+        if _current.rejected >= MOST_REJECTED_RUN:
+            from hypothesis import reject
+            reject()  # not run, not counted: see MOST_REJECTED_RUN
         begin_example()
         try:
             return body(*args, **kwargs)

@@ -407,6 +407,14 @@ def test_a_library_gates_its_ci_on_the_installed_kit(python_version, selection, 
     cell = claim_table(out).get(QUIRKY, {}).get("LIFE-013", "")
     assert cell.startswith("FAIL"), _tail(out)
 
+    # -- python -O / -OO delete assert statements, never a verdict: a control is still caught
+    for level in ("1", "2"):
+        ran, seconds[f"optimize{level}"] = run(
+            [script, "verify", "--backend", "control:terminate-noop", "--claim", "LIFE-016"],
+            budget, 300, tmp, {**env, "PYTHONOPTIMIZE": level}, 1)
+        cell = claim_table(ran.stdout).get("control:terminate-noop", {}).get("LIFE-016", "")
+        assert cell.startswith("FAIL"), f"PYTHONOPTIMIZE={level}:\n{_tail(ran.stdout)}"
+
     # -- with its expectations file: LIFE-013 xfail, the run green
     out = step("verify_quirky", [script, "verify", "--backend", QUIRKY, "--expectations",
                                  "quirkyproc.json", *selection,

@@ -109,8 +109,10 @@ def _reject(why):
     the caller returns. Not ``premise()``, which asks Hypothesis for another example:
     against an implementation that defeats the premise on most examples after an explicit
     one judged (serial-start on spawn: start() waits for its child), Hypothesis drew 50
-    of them, each starting processes, and then failed the test (FailedHealthCheck,
-    inconclusive). A test none of whose examples judged is still unjudged (the plugin)."""
+    of them, each starting processes, and then failed the test (FailedHealthCheck); with
+    none of the drawn examples valid it fails it as Unsatisfiable. Either is inconclusive,
+    although the explicit example judged. A test none of whose examples judged is still
+    unjudged (the plugin)."""
     tally.note_rejection(why)
     return False
 

@@ -2,9 +2,10 @@
 
 With more work than cores (``stress-ng --cpu 4``, or procspec's own burner when stress-ng is
 missing: :class:`harness.soak.Load`), one focused suite run of the two max-versus-sum
-claims (``--claim JOIN-002 --claim JOIN-005``, the ``controls`` profile) against every
-serializing control on every start method and against the healthy standard-library
-backends:
+claims (``--claim JOIN-002 --claim JOIN-005``, the ``controls`` profile) against the
+serializing controls (serial-start and lock-serialized on fork, serial-start-spawn,
+lock-serialized-forkserver: each start method has one) and against the healthy
+standard-library backends:
 
 - each serializing control's JOIN-002 is a verdict (its JOIN-005 is not: it breaks
   exactly its declared claims);
@@ -22,7 +23,7 @@ import pytest
 
 from harness import outcomes
 from harness.backends import stdlib_method_names
-from harness.controls.join import ON_EVERY_METHOD
+from harness.controls.join import SERIALIZING
 from harness.soak import Load
 from harness.suite import run_suite
 
@@ -36,7 +37,7 @@ CLAIMS = ("JOIN-002", "JOIN-005")
 def test_under_load_serializing_controls_are_caught_and_healthy_backends_stay_green():
     healthy = stdlib_method_names()
     options: list[str] = []
-    for name in [*healthy, *(f"control:{c}" for c in ON_EVERY_METHOD)]:
+    for name in [*healthy, *(f"control:{c}" for c in SERIALIZING)]:
         options += ["--backend", name]
     load = Load(STRESS_CPUS)
     load.start()
@@ -55,9 +56,9 @@ def test_under_load_serializing_controls_are_caught_and_healthy_backends_stay_gr
         f"/{figs.get('examples')}" for (subject, cid), (kind, seconds, figs)
         in sorted(cells.items()))
     print(f"\nunder {load.kind} ({run.seconds:.0f} s):\n{table}")
-    missed = [c for c in ON_EVERY_METHOD
+    missed = [c for c in SERIALIZING
               if cells.get((f"control:{c}", "JOIN-002"), ("missing",))[0] != outcomes.VERDICT]
-    extra = [c for c in ON_EVERY_METHOD
+    extra = [c for c in SERIALIZING
              if cells.get((f"control:{c}", "JOIN-005"), ("missing",))[0] == outcomes.VERDICT]
     alarms = [f"{name} {cid}" for name in healthy for cid in CLAIMS
               if cells.get((name, cid), ("missing",))[0] != outcomes.PASSED]

@@ -7,7 +7,8 @@ calibrated bound is declared broken.
 
 One claim, one behaviour: when a behaviour another claim owns did not happen (a child
 never ran its target: LIFE-010; ``start()`` did not return: JOIN-002), the example is
-rejected with the reason (``premise``); it never fails for it.
+rejected with the reason, counted (``_reject``; ``premise`` where no explicit example
+runs); it never fails for it.
 
 Max versus sum (JOIN-002, JOIN-005): a drawn example whose ``sum - max`` is within the
 tolerance measured for it cannot tell max from sum, so it does not run: it is counted as
@@ -17,7 +18,7 @@ tolerances (``harness.timing.derived_durations``), and which is inconclusive
 (``TooNoisy``) past the cap on its child time: a healthy run always judges, and no load
 turns it into a hollow ``pass``.
 
-PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.py).
+PYTEST_DONT_REWRITE: verdicts are raised (harness.verdict), never asserted.
 """
 
 from __future__ import annotations

@@ -70,3 +70,27 @@ def test_the_page_class_follows_the_interpreters_default_start_method(method):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout.strip()
     assert out == method
+
+
+def test_a_backends_start_method_is_found_out_once_and_the_reference_is_never_probed(
+        monkeypatch):
+    """harness.start_method owns the answer: one probe per backend and process (the join
+    timing and the start-state claims share it); the standard library's own contexts are
+    the reference and are never probed."""
+    from harness import start_method
+    from harness.scenarios import start_state
+
+    probes = []
+    real = start_state.find_start_method
+    monkeypatch.setattr(start_state, "find_start_method",
+                        lambda backend: probes.append(backend.name) or real(backend))
+    renamed = Backend("renamed-once", multiprocessing.get_context("spawn"), "other-name")
+    assert start_method.rule(renamed)[0] == "spawn"
+    assert start_method.reference(renamed) == "spawn"
+    assert start_method.shown(renamed)[0] == "spawn"
+    assert probes == ["renamed-once"]
+    fork = Backend("fork", multiprocessing.get_context("fork"), "fork")
+    assert start_method.reference(fork) == "fork" and start_method.rule(fork)[0] == "fork"
+    assert probes == ["renamed-once"]
+    assert start_method.declared("spawn") == "spawn"
+    assert start_method.declared("no-such-module-xyz") is None

@@ -320,7 +320,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     methods = [m for m in args.methods.split(",") if m]
     runs, healthy = [], True
-    for i in range(max(1, args.runs)):
+    for _ in range(max(1, args.runs)):
         verify = run_verify(pytest_args)
         print(f"procspec verify: {verify.timed.seconds:.1f} s; {verify.timed.tail}", flush=True)
         cpython = run_cpython(methods, args.cpython_tests)

@@ -53,7 +53,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness.backends import PAGE_CLASS, implementation_of, resolve
+from harness import start_method as start_methods
+from harness.backends import PAGE_CLASS, implementation_of
 from harness.claims import SPECS_DIR
 
 EXPECTATIONS_DIR = SPECS_DIR / "expectations"
@@ -157,10 +158,7 @@ def _module_version(module: str) -> Optional[str]:
 def describe(backend_name: str) -> Subject:
     """The subject a backend name stands for (resolving it; unresolvable gives ``?``)."""
     implementation = implementation_of(backend_name)
-    try:
-        start_method = resolve(backend_name).start_method
-    except ValueError:
-        start_method = None
+    start_method = start_methods.declared(backend_name)
     version = None if implementation == "control" else _module_version(implementation)
     return Subject(backend_name, implementation, version, start_method,
                    platform.python_implementation())

@@ -61,7 +61,8 @@ def join_controls() -> dict[str, Any]:
 
 
 class Load:
-    """Keep every core busy: stress-ng when installed, else busy-loop processes."""
+    """Keep ``cores`` busy (more than the machine has: oversubscribed): stress-ng when
+    installed, else busy-loop processes (procspec's own burner)."""
 
     def __init__(self, cores: int) -> None:
         self.cores = cores
@@ -114,17 +115,21 @@ def _pytest(args: Sequence[str], env: dict[str, str], timeout: float) -> tuple[i
 
 
 def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],
-         workers: str, stress: bool, timeout: float, log_dir: Optional[str]) -> int:
+         workers: str, stress: bool, timeout: float, log_dir: Optional[str],
+         stress_cpus: Optional[int] = None, claims: Sequence[str] = ()) -> int:
     chosen = join_controls()
     if controls is not None:
         chosen = {n: c for n, c in chosen.items() if n in controls}
     claims_of = test_claims()
+    if claims:
+        claims_of = {test: ids for test, ids in claims_of.items() if ids & set(claims)}
+        chosen = {n: c for n, c in chosen.items() if c.breaks & set(claims)}
     work = log_dir or tempfile.mkdtemp(prefix="procspec-soak-")
     os.makedirs(work, exist_ok=True)
     timing_log = os.path.join(work, "timing.jsonl")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     base_env["PROCSPEC_TIMING_LOG"] = timing_log
-    load = Load(os.cpu_count() or 2)
+    load = Load(stress_cpus or os.cpu_count() or 2)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` still stops the load and sums up
     if stress:
         load.start()
@@ -139,7 +144,7 @@ def soak(runs: int, backends: Sequence[str], controls: Optional[Sequence[str]],
         for run in range(1, runs + 1):
             results = os.path.join(work, f"real-{run}.json")
             args = [str(JOIN_TESTS), "-m", "join", "-q", "-n", workers, "-p", "no:randomly",
-                    "--results-json", results]
+                    "--results-json", results, *[f"--claim={cid}" for cid in claims]]
             for name in backends:
                 args += ["--backend", name]
             code, wall, out = _pytest(args, dict(base_env, CI="true"), timeout)
@@ -192,7 +197,8 @@ def _controls_run(run: int, chosen: dict[str, Any], claims_of: dict[str, set[str
     for test in _outcomes(results):
         if test["outcome"] in FAILING:
             failed[test["subject"]].update(test["claims"])
-    return {name: control.breaks <= failed[f"control:{name}"]
+    in_scope = set().union(*claims_of.values())
+    return {name: control.breaks & in_scope <= failed[f"control:{name}"]
             for name, control in chosen.items()}
 
 
@@ -277,13 +283,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds one pytest run may take (default 900)")
     parser.add_argument("--log-dir", default=None, help="keep results and logs here")
+    parser.add_argument("--stress-cpus", type=int, default=None,
+                        help="stress-ng --cpu N (default: the number of cores)")
+    parser.add_argument("--claim", action="append", default=[],
+                        help="only the tests of this join claim (repeatable; default all)")
 
 
 def run(args: argparse.Namespace) -> int:
     from harness.backends import stdlib_method_names
 
     return soak(args.runs, args.backend or stdlib_method_names(), args.control,
-                args.workers, not args.no_stress, args.timeout, args.log_dir)
+                args.workers, not args.no_stress, args.timeout, args.log_dir,
+                args.stress_cpus, args.claim)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,18 @@ to spare), ``M = max d_i``, ``S = sum d_i``:
 - the example *discriminates* when ``S - M > tolerance(N)`` (``OverheadModel.tolerance``):
   an implementation that runs the children one after another needs ``T >= S`` (hard), so
   it must fail the upper bound ``T <= M + tolerance(N)``, which is asserted on such
-  examples; otherwise the example cannot tell max from sum and only the hard bound is
-  checked.
+  examples; otherwise the example cannot tell max from sum: it judges nothing (below).
+
+**Derived examples.** The tolerance grows with the load, so past some load no drawn
+example discriminates. A drawn example that does not discriminate (under the model
+measured for it, before anything runs) is *rejected* (``premise``: it cannot judge the
+upper bound, so it does not count as judged), and each property also runs one example
+*derived* from that model (:func:`derived_durations`): ``n`` children of equal duration
+``d`` with ``S - M = (n - 1) d >= DERIVED_MARGIN * tolerance(n)``, never shorter than
+``DERIVED_FLOOR`` (on a quiet machine: eight children of 0.5 s, as always). Its total child
+time ``n d`` is capped at ``DERIVED_CHILD_SECONDS``; a model that would need more is *too
+noisy to tell max from sum*: :class:`TooNoisy`, which is inconclusive (never ``pass``,
+never a verdict).
 
 **Second opinion.** A judgement is *soft* when only a calibrated (or noise-allowing) bound
 failed. Then, and only then, a second opinion is due: the test measures the model afresh
@@ -28,6 +38,7 @@ physics; noise must strike twice. Every settled opinion is logged
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Generic, Optional, Sequence, TypeVar
@@ -92,6 +103,55 @@ def judge_concurrency(durations: Sequence[float], total: float,
     n = len(durations)
     return Concurrency(n=n, total=total, longest=max(durations), sum=float(sum(durations)),
                        tolerance=model.tolerance(n), model=model.describe())
+
+
+# --- examples derived from the model --------------------------------------------------
+
+#: A derived example's ``S - M`` is at least this many tolerances: one-after-another
+#: execution then misses the upper bound by twice the tolerance or more (so a second
+#: opinion whose model came out up to three times larger still catches it), and two at a
+#: time (``T >= S / 2``) still misses it for n = 8.
+DERIVED_MARGIN = 3.0
+#: A derived child sleeps at least this long (seconds): on a quiet machine the derived
+#: examples are the fixed ones procspec always ran (eight 0.5 s children; four for JOIN-005).
+DERIVED_FLOOR = 0.5
+#: The cap on a derived example's total child time (seconds, the sum of its durations: what
+#: a one-after-another implementation takes at least; a concurrent one takes one duration
+#: plus its overhead). With eight children it allows ``tolerance(8)`` up to
+#: 40 * 7 / 8 / 3 = 11.7 s, with four (JOIN-005) ``tolerance(4)`` up to 10 s. Measured
+#: under ``stress-ng --cpu 4`` plus other sessions (load 15-20), spawn's ``tolerance(8)``
+#: reached 8.8 s and ``tolerance(4)`` 5.2 s: a cap of 16 s made 6 of 10 spawn cells
+#: inconclusive there (specs/join-timing.md, "Measured").
+DERIVED_CHILD_SECONDS = 40.0
+
+
+class TooNoisy(Exception):
+    """The machine is too noisy now to tell max from sum within the cap: the property cannot
+    judge its claim (inconclusive: not a :class:`harness.verdict.Violation`, never
+    ``pass``)."""
+
+    def __init__(self, claim_id: str, why: str) -> None:
+        self.claim_id = claim_id
+        self.why = why
+        super().__init__(f"{claim_id} not judged: too noisy to tell max from sum: {why} "
+                         "(harness.timing, specs/join-timing.md)")
+
+
+def derived_durations(claim_id: str, n: int, model: OverheadModel,
+                      cap: float = DERIVED_CHILD_SECONDS) -> tuple[float, ...]:
+    """``n`` equal durations (whole 10 ms) whose ``sum - max`` is at least
+    ``DERIVED_MARGIN * tolerance(n)`` under ``model``, each at least ``DERIVED_FLOOR``;
+    :class:`TooNoisy` when their sum would exceed ``cap``."""
+    if n < 2:
+        raise ValueError("sum and max differ only with two or more children")
+    tolerance = model.tolerance(n)
+    each = max(DERIVED_FLOOR, math.ceil(DERIVED_MARGIN * tolerance / (n - 1) * 100) / 100)
+    if n * each > cap:
+        raise TooNoisy(claim_id, (
+            f"tolerance({n}) = {tolerance:.3f} s at this load ({model.describe()}); "
+            f"{n} children whose sum - max is {DERIVED_MARGIN:g} x that need "
+            f"{n * each:.1f} s of child time, over the cap of {cap:g} s"))
+    return (each,) * n
 
 
 def timeout_bound(timeout: float) -> float:

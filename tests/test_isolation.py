@@ -19,6 +19,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from harness import start_method as start_methods
 from harness.child import isolation_state
 from harness.scenarios import isolation, start_state
 
@@ -145,8 +146,8 @@ def start_method(backend) -> str:
     or the control) when it is fork, spawn or forkserver, else found out from OS facts about
     one child, so that a new interpreter under any name (loky's 'loky') gets the spawn rule
     (see specs/isolation.md, "Start method of a backend")."""
-    method, how = start_state.start_rule(backend)
-    if method not in start_state.KNOWN_METHODS:
+    method, how = start_methods.rule(backend)
+    if method not in start_methods.KNOWN_METHODS:
         pytest.skip(f"start method of {backend.name} unknown ({how}: {method!r}); declare "
                     "it with a procspec_start_method attribute or get_start_method()")
     return method

@@ -2,7 +2,12 @@
 
 Each is the real fork implementation with one defect in how children are started, run or
 joined. The serializing ones hide their defect in different places, because a check that
-only timed the ``join()`` calls would miss serialization inside ``start()``.
+only timed the ``join()`` calls would miss serialization inside ``start()``. The join
+claims calibrate their bounds per start method, so each start method has a serializing
+control: serialized inside ``start()`` also on spawn (``serial-start-spawn``), children
+taking turns on a lock also on forkserver (``lock-serialized-forkserver``). Both defects
+on both methods were measured exact too (controls proof, 2026-12-06); each costs the proof
+a suite run of 2.5-5 min of test time on those methods, so one per method is kept.
 """
 
 from __future__ import annotations
@@ -21,17 +26,27 @@ from harness.controls._base import ControlContext, base_context
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
+#: The other start methods' real contexts (spawn where the platform lacks forkserver).
+_OTHER_BASES = {"spawn": base_context("spawn"), "forkserver": base_context("forkserver")}
 
 #: How late the "late" controls return (seconds): beyond every prompt bound procspec uses.
 LATENESS = 0.5
 
 
-class SerialStart(_Real):
+class _SerialStartDefect:
     """start() runs the child to its end before it returns (serialized inside start())."""
 
     def start(self) -> None:
-        super().start()
-        super().join(limits.LONG_SLEEP + limits.JOIN_GRACE)  # bounded, like every wait
+        super().start()  # type: ignore[misc]
+        super().join(limits.LONG_SLEEP + limits.JOIN_GRACE)  # type: ignore[misc]  # bounded
+
+
+class SerialStart(_SerialStartDefect, _Real):
+    """start() runs the child to its end before it returns (serialized inside start())."""
+
+
+class SerialStartSpawn(_SerialStartDefect, _OTHER_BASES["spawn"].Process):
+    """SerialStart on spawn."""
 
 
 _lock_files: list[str] = []
@@ -56,21 +71,30 @@ def _remove_lock_files(owner: int) -> None:
             pass
 
 
-class LockSerialized(_Real):
-    """start() returns at once, but every child holds one file lock (flock) while it runs."""
+class _LockDefect:
+    """start() returns at once, but every child holds one of ``LANES`` file locks (flock)
+    while it runs (the paths travel with the process object, under every start method)."""
 
     LANES = 1
 
     def start(self) -> None:
         self._lock_paths = [_lock_path(k) for k in range(self.LANES)]
-        super().start()
+        super().start()  # type: ignore[misc]
 
     def run(self) -> None:
         fd = _acquire_lane(self._lock_paths)
         try:
-            super().run()
+            super().run()  # type: ignore[misc]
         finally:
             os.close(fd)
+
+
+class LockSerialized(_LockDefect, _Real):
+    """start() returns at once, but every child holds one file lock (flock) while it runs."""
+
+
+class LockSerializedForkserver(_LockDefect, _OTHER_BASES["forkserver"].Process):
+    """LockSerialized on forkserver."""
 
 
 class PoolOfTwo(LockSerialized):
@@ -175,10 +199,19 @@ class LazyStart(_Real):
         return bool(super().is_alive())
 
 
-def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
+def _control(name: str, defect: str, process_class: Any, breaks: set[str],
+             base: Any = _BASE) -> Control:
     return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, _BASE),
-                   start_method=_BASE.get_start_method())
+                   context=ControlContext(process_class, base),
+                   start_method=base.get_start_method())
+
+
+#: Serializing defects on other start methods than fork: the fork control's name -> its
+#: class on another method (the control is named ``<name>-<method>``).
+_ON_OTHER_METHODS = {
+    "serial-start": {"spawn": SerialStartSpawn},
+    "lock-serialized": {"forkserver": LockSerializedForkserver},
+}
 
 
 CONTROLS = [
@@ -202,3 +235,13 @@ CONTROLS = [
     _control("join-zero-blocks", "join(0) blocks until the child ends", JoinZeroBlocks,
              {"JOIN-007"}),
 ]
+#: The serializing controls of the load meta-test: the fork ones and their variants on the
+#: other start methods.
+SERIALIZING = tuple(
+    name for fork in _ON_OTHER_METHODS
+    for name in [fork, *(f"{fork}-{method}" for method in _ON_OTHER_METHODS[fork])])
+CONTROLS += [
+    _control(f"{fork.name}-{method}", f"{fork.defect}, on {method}", process_class,
+             set(fork.breaks), _OTHER_BASES[method])
+    for fork in CONTROLS if fork.name in _ON_OTHER_METHODS
+    for method, process_class in _ON_OTHER_METHODS[fork.name].items()]

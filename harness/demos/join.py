@@ -12,10 +12,10 @@ from harness.demos import DemoFn, Say
 
 
 def _timeline(backend: Backend, say: Say) -> None:
-    from harness.scenarios.join import run_and_join
+    from harness.scenarios.join import run_sleepers
 
     durations = [0.3, 0.1, 0.2, 0.1]
-    run = run_and_join(backend, durations, order=[1, 0, 3, 2])
+    run = run_sleepers(backend, durations, order=[1, 0, 3, 2])
     say(f"Started {len(durations)} children sleeping {durations} s one after another, "
         f"then joined them in the order {list(run.order)}.")
     say(pictures.text_gantt(pictures.timeline_of(run.figure(), backend.name)))
@@ -33,10 +33,10 @@ def _timeline(backend: Backend, say: Say) -> None:
 
 
 def _curve(backend: Backend, say: Say) -> None:
-    from harness.scenarios.join import run_and_join
+    from harness.scenarios.join import run_sleepers
 
-    run_and_join(backend, [0.0])  # warm-up: a forkserver starts its server on first use
-    runs = [(backend.name, run_and_join(backend, [0.2] * n).figure()) for n in (1, 2, 4, 8)]
+    run_sleepers(backend, [0.0])  # warm-up: a forkserver starts its server on first use
+    runs = [(backend.name, run_sleepers(backend, [0.2] * n).figure()) for n in (1, 2, 4, 8)]
     points, _ = pictures.from_recorded(runs)
     say(pictures.text_total_vs_n(points))
     _timeline(backend, say)

@@ -50,8 +50,8 @@ class Ran:
         return self.start.returned
 
 
-def run_to_end(session: Session, backend: Backend, target: Any, args: tuple,
-                kwargs: Optional[dict] = None, report: Optional[str] = None) -> Ran:
+def run_in_session(session: Session, backend: Backend, target: Any, args: tuple,
+                   kwargs: Optional[dict] = None, report: Optional[str] = None) -> Ran:
     """Start the target in a child, join it (bounded), wait (bounded) until the OS shows it
     ended; the parent's view is read after that."""
     proc = backend.Process(target=target, args=args, kwargs=kwargs or {})
@@ -88,8 +88,8 @@ def child_writes(backend: Backend, kind: str, value: Any) -> ChildWrite:
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path, write = box.slot("report"), box.slot("write")
             mailbox.post(write, (kind, value))
-            ran = run_to_end(session, backend, targets.write_and_report, (path, write),
-                              report=path)
+            ran = run_in_session(session, backend, targets.write_and_report, (path, write),
+                                 report=path)
             return ChildWrite(kind=kind, value=value, parent_before=saved,
                               reported=mailbox.read(path), parent_after_join=state.view(),
                               parent_pid=os.getpid(), ran=ran)
@@ -120,8 +120,8 @@ def child_mutates_argument(backend: Backend, arg: dict, kind: str,
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path, write = box.slot("report"), box.slot("write")
         mailbox.post(write, (kind, value))
-        ran = run_to_end(session, backend, targets.mutate_and_report, (path, sent, write),
-                          report=path)
+        ran = run_in_session(session, backend, targets.mutate_and_report,
+                             (path, sent, write), report=path)
         return ArgumentWrite(original=original, kind=kind, value=value,
                              reported=mailbox.read(path),
                              parent_after_join=copy.deepcopy(sent),
@@ -148,8 +148,8 @@ def child_receives_arguments(backend: Backend, args: tuple, kwargs: dict,
                              ) -> ArgumentsReceived:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("report")
-        ran = run_to_end(session, backend, targets.echo_arguments, (path, *copy.deepcopy(args)),
-                          copy.deepcopy(kwargs), report=path)
+        ran = run_in_session(session, backend, targets.echo_arguments,
+                             (path, *copy.deepcopy(args)), copy.deepcopy(kwargs), report=path)
         return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
                                  ran=ran)
 
@@ -176,7 +176,7 @@ def child_start_state(backend: Backend, changes: tuple) -> StartState:
         at_start = state.view()
         with mailbox.Mailbox() as box, supervised(backend.name) as session:
             path = box.slot("report")
-            ran = run_to_end(session, backend, targets.report_view, (path,), report=path)
+            ran = run_in_session(session, backend, targets.report_view, (path,), report=path)
             return StartState(changes=changes, import_time=state.IMPORT_TIME,
                               parent_at_start=at_start, reported=mailbox.read(path), ran=ran)
     finally:

@@ -158,7 +158,7 @@ class JoinRun:
                           rel(c.join_return, end)] for c in self.children]}
 
 
-def run_and_join(backend: Backend, durations: Sequence[float],
+def run_sleepers(backend: Backend, durations: Sequence[float],
                  order: Optional[Sequence[int]] = None,
                  join_slack: Optional[float] = None, publish: bool = True) -> JoinRun:
     """Start one sleeper per duration (in that order), then join them in ``order``; the run
@@ -247,8 +247,8 @@ class TimeoutJoin:
         return 0.0 if self.join is None else self.join.seconds
 
 
-def join_running_child(backend: Backend, timeout: float, child_seconds: float,
-                       give_up_after: Optional[float] = None) -> TimeoutJoin:
+def join_sleeper_with_timeout(backend: Backend, timeout: float, child_seconds: float,
+                              give_up_after: Optional[float] = None) -> TimeoutJoin:
     """Start a child, wait (bounded) until it runs, then time ``join(timeout)``.
 
     The child sleeps ``child_seconds`` (bounded, unlike LIFE-018's scenario, whose child

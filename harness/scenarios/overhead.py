@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from harness.backends import resolve
-from harness.scenarios.join import run_and_join
+from harness.scenarios.join import run_sleepers
 
 #: Number of no-op children in the second calibration point.
 CALIBRATION_COUNT = 4
@@ -110,11 +110,11 @@ def calibrate(start_method: Optional[str], counts: Sequence[int] = (),
     samples: list[tuple[int, float]] = []
     exit_latency = 0.0
     if method not in _WARMED:  # the first start pays one-off costs (e.g. the forkserver)
-        run_and_join(reference, [0.0], publish=False)
+        run_sleepers(reference, [0.0], publish=False)
         _WARMED.add(method)
     for n in points:
         for _ in range(repeats):
-            run = run_and_join(reference, [0.0] * n, publish=False)
+            run = run_sleepers(reference, [0.0] * n, publish=False)
             samples.append((n, run.total))
             worst[n] = max(worst.get(n, 0.0), run.total)
             exit_latency = max([exit_latency] + [c.join_lateness for c in run.children

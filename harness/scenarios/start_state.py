@@ -1,6 +1,7 @@
-"""What a child starts from (specs/isolation.md, ISO-007, ISO-008, ISO-010): the start
-method a backend's children are made by (declared, else found from OS facts about one
-child), the page's main program run as a program of its own, and a printing command.
+"""What a child starts from (specs/isolation.md, ISO-007, ISO-008, ISO-010): the probe that
+finds the start method a backend's children are made by from OS facts about one child
+(its one cached answer, beside the declared one, is :mod:`harness.start_method`'s), the
+page's main program run as a program of its own, and a printing command.
 
 ``python -c 'from harness.scenarios.start_state import measure_start_states as m; m()'``
 prints what a child starts from under each standard method.
@@ -17,11 +18,8 @@ from typing import Optional
 from harness import limits, mailbox, patience
 from harness.backends import Backend
 from harness.child import targets
-from harness.scenarios.isolation import child_start_state, child_writes, run_to_end
+from harness.scenarios.isolation import child_start_state, child_writes, run_in_session
 from harness.supervise import exit_watch, patience_env, run_program, supervised
-
-#: The start methods whose rule specs/isolation.md states (ISO-007, ISO-008, ISO-010).
-KNOWN_METHODS = ("fork", "spawn", "forkserver")
 
 
 @dataclass(frozen=True)
@@ -47,28 +45,13 @@ class Origin:
         return "fork" if self.reported["cmdline"] == self.parent_cmdline else "spawn"
 
 
-def start_rule(backend: Backend) -> tuple[Optional[str], str]:
-    """The start method whose rule a backend's children follow, and how it was decided:
-    the declared one when it is fork, spawn or forkserver; otherwise (none declared, or a
-    name of the implementation's own such as loky's ``'loky'``) what the OS shows about one
-    child (:func:`find_start_method`): a new interpreter is spawn-like, a copy of this
-    process without exec is fork-like. None when neither tells."""
-    declared = backend.start_method
-    if declared in KNOWN_METHODS:
-        return declared, "declared"
-    origin = find_start_method(backend)
-    how = f"found out from {origin.reported!r}"
-    if declared is not None:
-        how = f"declared {declared!r}, not one of {', '.join(KNOWN_METHODS)}; {how}"
-    return origin.start_method, how
-
-
 def find_start_method(backend: Backend) -> Origin:
     """Find out a backend's start method from OS facts about one child, not from the
-    module state the start-method claims are about (that would be circular)."""
+    module state the start-method claims are about (that would be circular). Run afresh
+    on every call: ask :func:`harness.start_method.shown` for the cached answer."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("origin")
-        run_to_end(session, backend, targets.report_origin, (path,), report=path)
+        run_in_session(session, backend, targets.report_origin, (path,), report=path)
         return Origin(parent_pid=os.getpid(), parent_cmdline=targets.cmdline_of(os.getpid()),
                       reported=mailbox.read(path))
 

@@ -15,7 +15,8 @@ from harness.backends import Backend, stdlib_method_names
 from harness.child import isolation_state
 from harness.controls._base import ControlContext
 from harness.controls.lifecycle import ThreadProcess
-from harness.scenarios.start_state import find_start_method, start_rule
+from harness.scenarios.start_state import find_start_method
+from harness.start_method import rule as start_rule
 
 pytestmark = pytest.mark.meta
 

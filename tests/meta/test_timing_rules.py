@@ -106,3 +106,48 @@ def test_the_log_counts_attempts(first, second):
     entry = timing.log_entry("JOIN-002", "spawn", timing.settle(first, second if due else None))
     assert entry["attempts"] == (2 if due else 1)
     assert {"claim", "backend", "ok", "attempts", "model", "pid"} <= set(entry)
+
+
+# --- examples derived from the model -----------------------------------------------------
+
+@given(models(), st.integers(2, 32))
+def test_a_derived_example_tells_max_from_sum_or_is_too_noisy(model, n):
+    """Equal durations, at least the floor, sum - max at least DERIVED_MARGIN tolerances:
+    one-after-another execution (T >= sum) fails it, even judged against a model whose
+    tolerance came out DERIVED_MARGIN times larger; past the cap: TooNoisy, never a plan."""
+    tolerance = model.tolerance(n)
+    try:
+        ds = timing.derived_durations("JOIN-002", n, model)
+    except timing.TooNoisy as too_noisy:
+        assert too_noisy.claim_id == "JOIN-002"
+        assert "too noisy to tell max from sum" in str(too_noisy)
+        assert n * max(timing.DERIVED_FLOOR, timing.DERIVED_MARGIN * tolerance / (n - 1)) \
+            > timing.DERIVED_CHILD_SECONDS - 0.01 * n
+        return
+    assert len(ds) == n and len(set(ds)) == 1 and ds[0] >= timing.DERIVED_FLOOR
+    assert sum(ds) <= timing.DERIVED_CHILD_SECONDS
+    assert sum(ds) - max(ds) >= timing.DERIVED_MARGIN * tolerance - 1e-9
+    judged = timing.judge_concurrency(ds, sum(ds), model)
+    assert judged.discriminating and not judged.ok and judged.soft_failure
+    assert timing.judge_concurrency(ds, max(ds), model).ok
+
+
+def test_on_a_quiet_machine_the_derived_examples_are_the_fixed_ones():
+    """Models of the quiet machine (specs/join-timing.md): eight 0.5 s children (JOIN-002)
+    and four (JOIN-005) under fork; under spawn, JOIN-005's four sleep a little longer."""
+    fork = OverheadModel(start_method="fork", fixed=0.0035, per_child=0.0016, exit=0.0012,
+                         samples=(), measured_at=0.0, loadavg=0.3)
+    spawn = OverheadModel(start_method="spawn", fixed=0.126, per_child=0.045, exit=0.038,
+                          samples=(), measured_at=0.0, loadavg=0.3)
+    assert timing.derived_durations("JOIN-002", 8, fork) == (0.5,) * 8
+    assert timing.derived_durations("JOIN-005", 4, fork) == (0.5,) * 4
+    assert timing.derived_durations("JOIN-002", 8, spawn) == (0.5,) * 8
+    assert timing.derived_durations("JOIN-005", 4, spawn) == (0.63,) * 4  # 3 x 0.622 s / 3
+
+
+def test_past_the_cap_the_claim_is_not_judged():
+    noisy = OverheadModel(start_method="spawn", fixed=1.655, per_child=0.769, exit=0.2,
+                          samples=(), measured_at=0.0, loadavg=17.0)
+    with pytest.raises(timing.TooNoisy, match="JOIN-002 not judged: too noisy"):
+        timing.derived_durations("JOIN-002", 8, noisy)
+    assert not issubclass(timing.TooNoisy, AssertionError)  # never a verdict

@@ -6,7 +6,9 @@ pytest-trio and others wrap it), any other test's body as one example. After the
 
 - a test that passed without judging one example is reported as skipped, kind
   :data:`harness.outcomes.UNJUDGED`, with the reasons its examples were rejected;
-- a test that ended with :class:`harness.verdict.Unjudged` is that kind too;
+- a test that ended with :class:`harness.verdict.Unjudged` is that kind too, and so is
+  one that Hypothesis gave up on (a health check, Unsatisfiable) after rejected examples,
+  none judged;
 - every claim test's report carries ``examples``, ``judged``, ``rejected`` (and
   ``rejected_because``) as figures: in the results JSON and the JUnit properties.
 
@@ -56,6 +58,10 @@ def tally_of(item: pytest.Item) -> Optional[tally.Tally]:
     return item.stash.get(TALLY, None)
 
 
+#: Hypothesis's errors for "every example was rejected": unjudged when none judged.
+_GAVE_UP = ("FailedHealthCheck", "Unsatisfiable")
+
+
 def unjudged_reason(item: pytest.Item, call: pytest.CallInfo[Any],
                     report: pytest.TestReport) -> Optional[str]:
     """Why this call phase judged nothing (None when it judged, or is no claim test's)."""
@@ -66,14 +72,21 @@ def unjudged_reason(item: pytest.Item, call: pytest.CallInfo[Any],
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, Unjudged):
         return excinfo.value.why
+    if excinfo is not None and type(excinfo.value).__name__ in _GAVE_UP \
+            and counted.judged == 0 and counted.rejected:
+        # Hypothesis gave up on rejected examples before procspec's own count did
+        # (measured on multiprocessing.dummy, every fresh connection reset: ECHO-009's
+        # health check; ECHO-007's 7 possible inputs all rejected, Unsatisfiable)
+        return counted.why_unjudged()
     if report.passed and counted.judged == 0:
         return counted.why_unjudged()
     return None
 
 
 def mark_unjudged(item: pytest.Item, report: pytest.TestReport, why: str) -> None:
-    """Turn a passed report into a skipped one that says why nothing was judged."""
-    if report.passed:
+    """Turn a passed report (or one Hypothesis's health check failed after rejections
+    only) into a skipped one that says why nothing was judged."""
+    if not report.skipped:
         path, line, _ = item.location
         report.outcome = "skipped"
         report.longrepr = (str(item.path), (line or 0) + 1, why)

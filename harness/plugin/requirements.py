@@ -46,13 +46,14 @@ def missing() -> list[str]:
             continue
         if req.marker is not None and not req.marker.evaluate({"extra": ""}):
             continue  # an extra's requirement
+        wanted_here = f"{req.name}{req.specifier}"  # its marker held: said for this Python
         try:
             found = metadata.version(req.name)
         except metadata.PackageNotFoundError:
-            problems.append(f"{req} (not installed)")
+            problems.append(f"{wanted_here} (not installed)")
             continue
         if req.specifier and not req.specifier.contains(found, prereleases=True):
-            problems.append(f"{req} (found {found})")
+            problems.append(f"{wanted_here} (found {found})")
     return problems
 
 

@@ -1,12 +1,13 @@
 """The kit as a consumer gets it (issue 10, item 6): a wheel, a fresh venv, a library.
 
 Builds procspec's wheel from the checkout once per module (per xdist worker), then, for
-Python 3.9 and 3.13 and PyPy 3 (Debian's ``pypy3``), creates a fresh venv in a temporary directory outside the checkout,
-installs the wheel (its dependencies from PyPI) and two tiny third-party packages written
-here: ``healthyproc`` (a real fork context's ``Process``) and ``quirkyproc`` (a fork
-``Process`` subclass whose children turn ``sys.exit()`` into exit code 1: a documented
-deviation from LIFE-013, recorded in its own ``quirkyproc.json``). From that directory,
-with no checkout in sight, it runs the console script as a library's CI would:
+Python 3.9 and 3.13 and PyPy 3 (Debian's ``pypy3``), creates a fresh venv in a temporary
+directory outside the checkout, installs the wheel (its dependencies from PyPI) and two
+tiny third-party packages written here: ``healthyproc`` (a real fork context's
+``Process``) and ``quirkyproc`` (a fork ``Process`` subclass whose children turn
+``sys.exit()`` into exit code 1: a documented deviation from LIFE-013, recorded in its
+own ``quirkyproc.json``). From that directory, with no checkout in sight, it runs the
+console script as a library's CI would:
 
 - ``procspec-kit verify --backend healthyproc:context()``: exit 0, every claim that applies
   to a fork backend ``pass`` (the spawn/forkserver-only ones ``skip``);
@@ -16,12 +17,12 @@ with no checkout in sight, it runs the console script as a library's CI would:
   LIFE-013 ``FAIL``;
 - ``procspec-kit report`` on the results: the deviation and its reason in the matrix.
 
-To keep the time bounded, the two verify runs cover the lifecycle topic (``-m lifecycle``)
-on 3.9, every claim on 3.13, and three lifecycle claims on PyPy. Every step is timed (``record_property``: the venv, the
-installs, each run), every subprocess is bounded (its whole session is killed when it
-overstays), and the temporary directories are removed. An interpreter that is missing
-skips its case, with the reason, except under ``CI``, where it fails.
-"""
+To keep the time bounded, the two verify runs cover the lifecycle topic (``-m
+lifecycle``) on 3.9, every claim on 3.13, and three lifecycle claims on PyPy. Every step
+is timed (``record_property``: the venv, the installs, each run), every subprocess is
+bounded (its whole session is killed when it overstays), and the temporary directories
+are removed. An interpreter that is missing skips its case, with the reason, except under
+``CI``, where it fails."""
 
 from __future__ import annotations
 

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.claims import load_claims
 from harness.expectation_rules import entry_problems, file_problems
+from harness.expectations import EXPECTATIONS_DIR
 from harness.expectations_update import update, violation_text
 from harness.kit import CHECKOUT
 from harness.results import RunResult
@@ -53,6 +55,12 @@ def test_an_entry_that_could_never_fail_or_says_nothing_is_refused(entry, says):
 ])
 def test_entries_that_can_fail_somewhere_are_accepted(entry):
     assert entry_problems(entry) == []
+
+
+def test_the_shipped_files_have_no_problems():
+    known = set(load_claims())
+    for path in sorted(EXPECTATIONS_DIR.glob("*.json")):
+        assert file_problems(path, known) == [], path.name
 
 
 def test_check_prints_one_line_per_problem(tmp_path):

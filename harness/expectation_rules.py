@@ -56,7 +56,7 @@ _KEYS = {"claim", "reason", "version", "start_methods", "python", "interpreter",
 FAIL, PASS, FLAKY = "fail", "pass", "flaky"
 OUTCOMES = (FAIL, PASS, FLAKY)
 
-#: The conditions that narrow an entry (an intermittent one needs at least one).
+#: The conditions that narrow an entry (one that may pass needs at least one).
 _CONDITIONS = ("start_methods", "python", "interpreter")
 
 

@@ -70,7 +70,7 @@ class Expectation:
     """The file it came from (shown with its reason)."""
 
     @property
-    def intermittent(self) -> bool:
+    def may_pass(self) -> bool:
         """It may pass (a non-strict expected failure)."""
         return PASS in self.outcomes
 
@@ -303,7 +303,7 @@ def mark_expected_failures(items: Sequence[Any]) -> None:
         if expectation is None:
             continue
         reason = xfail_reason(expectation)
-        item.add_marker(pytest.mark.xfail(reason=reason, strict=not expectation.intermittent))
+        item.add_marker(pytest.mark.xfail(reason=reason, strict=not expectation.may_pass))
         item.user_properties.append(("expected_failure", reason))
         setattr(item, MATCHED_ATTRIBUTE, expectation)
 

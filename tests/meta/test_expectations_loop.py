@@ -198,3 +198,45 @@ def test_a_deviating_package_goes_from_red_to_a_green_gate_in_two_commands(tmp_p
     into.write_text(json.dumps(data), encoding="utf-8")
     check = _harness(["expectations", "check", str(into)], tmp_path, env)
     assert check.returncode == 0, check.stdout
+
+
+# --- "flaky": a verdict Hypothesis could not reproduce -----------------------------------
+
+ONCE = """
+import pytest
+from hypothesis import given, settings, strategies as st
+from harness.verdict import holds, violated
+
+calls = []
+
+@pytest.mark.claim("LIFE-001")
+@settings(database=None, derandomize=True, max_examples=5, deadline=None)
+@given(st.integers(0, 3))
+def test_fails_once(backend_name, x):
+    calls.append(x)
+    holds(len(calls) != 1) or violated("LIFE-001", "no first call", "the first call")
+"""
+
+
+@pytest.mark.parametrize("outcomes, kind", [
+    (["fail", "flaky"], "xfailed"),   # recorded: Hypothesis saw it fail once, then pass
+    (["fail"], "inconclusive"),       # not recorded: a verdict that did not recur says nothing
+])
+def test_a_verdict_that_did_not_recur_is_xfailed_only_where_flaky_is_recorded(
+        pytester, monkeypatch, outcomes, kind):
+    recorded = pytester.path / "recorded"
+    recorded.mkdir()
+    (recorded / "multiprocessing.json").write_text(json.dumps({
+        "implementation": "multiprocessing", "expectations": [
+            {"claim": "LIFE-001", "reason": "fails once in a while", "outcomes": outcomes,
+             "evidence": "made up here", "start_methods": ["fork"]}]}), encoding="utf-8")
+    monkeypatch.setenv("PROCSPEC_EXPECTATIONS", str(recorded))
+    monkeypatch.setenv("PYTHONPATH", str(CHECKOUT))  # this checkout's plugin, not an older kit
+    pytester.makeini("[pytest]\naddopts = --strict-markers\n")
+    pytester.makepyfile(test_scratch=ONCE)
+    results = pytester.path / "results.json"
+    ran = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--backend", "fork",
+                                        "--results-json", str(results))
+    (test,) = json.loads(results.read_text(encoding="utf-8"))["tests"]
+    assert test["outcome"] == kind, ran.stdout.str()[-3000:]
+    assert ran.ret == (0 if kind == "xfailed" else 1), ran.stdout.str()[-3000:]

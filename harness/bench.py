@@ -25,7 +25,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from harness.kit import TESTS_DIR
+from harness.supervise import run_program
 
 #: The most verify may cost, as a multiple of CPython's own process tests on the same
 #: interpreter (median of the runs): README.md states the same number.
@@ -81,12 +81,13 @@ def _timed(label: str, argv: list[str], cwd: Optional[str] = None,
            env: Optional[dict[str, str]] = None) -> Timed:
     before = loadavg()
     started = time.monotonic()
-    ran = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, errors="replace")
+    # In its own session, the command line's SIGINT/SIGTERM passed on (harness.interrupts).
+    ran = run_program(argv, None, cwd=cwd, env=env)
     seconds = time.monotonic() - started
-    counted = _COUNTS.findall(ran.stdout)
-    return Timed(label, argv, seconds, ran.returncode, before, loadavg(),
-                 counted[-1] if counted else ran.stdout.strip()[-200:])
+    output = ran.stdout + ran.stderr
+    counted = _COUNTS.findall(output)
+    return Timed(label, argv, seconds, -1 if ran.returncode is None else ran.returncode,
+                 before, loadavg(), counted[-1] if counted else output.strip()[-200:])
 
 
 # --- CPython's tests -------------------------------------------------------------------

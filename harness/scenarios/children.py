@@ -1,0 +1,289 @@
+"""What a parent knows of its children (specs/children.md): ``active_children()`` while a
+child runs, once it ended, after a timed-out ``join()``; ``daemon``'s default; the
+``sentinel``; ``ident``; ``authkey``; ``parent_process()`` in the child.
+
+As in :mod:`harness.scenarios.lifecycle`: each function returns a frozen record and never
+asserts; ``start()``, ``join()`` and every call that could block are bounded
+(:mod:`harness.supervise`); what has started and ended is read from the OS; every process
+of a scenario is ended and reaped at the OS level before the function returns.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from harness import limits, mailbox
+from harness.backends import Backend
+from harness.child import life_targets, targets
+from harness.scenarios.holding import start_held
+from harness.supervise import Call, Observed, Raised, attempt, is_alive, supervised
+
+
+def active_children(backend: Backend) -> Observed:
+    """The implementation's ``active_children()`` (its context's, or its module's), as a
+    list, or what calling it raised."""
+    getter = getattr(backend.context, "active_children", None)
+    if getter is None:
+        return Raised("AttributeError", f"{backend.context!r} has no active_children()")
+    return attempt(lambda: list(getter()))
+
+
+def listed(children: Observed, proc: Any) -> Optional[bool]:
+    """Whether ``proc`` itself (identity) is in ``children``; None when that is no list."""
+    if not isinstance(children, list):
+        return None
+    return any(child is proc for child in children)
+
+
+# --- active_children() (KIDS-001..003) -------------------------------------------------
+
+@dataclass(frozen=True)
+class Listing:
+    """``active_children()`` read while the child runs, after something the parent did to
+    it (``act``)."""
+
+    act: str
+    start: Call
+    child_was_running: bool
+    after_act: Observed
+    """What ``act`` gave (a timed ``join()``'s Call result, ``is_alive()``), or None."""
+    while_running: Observed
+    proc: Any
+    """The process object (compared by identity; the scenario is over)."""
+
+
+#: What the parent may do to a running child before it looks again (KIDS-003).
+ACTS = ("nothing", "join(timeout)", "is_alive()", "join(0)")
+
+
+def list_running_child(backend: Backend, act: str = "nothing",
+                       timeout: float = 0.05) -> Listing:
+    """Start a held child; once it runs, do ``act`` to it (bounded), then read
+    ``active_children()``; release it and end it."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        held = start_held(backend, box, session)
+        proc = held.proc
+        if not held.running:
+            mailbox.post(held.release, True)
+            return Listing(act=act, start=held.start,
+                           child_was_running=False, after_act=None, while_running=None,
+                           proc=proc)
+        after_act: Observed = None
+        if act == "join(timeout)":
+            call = session.join(proc, timeout,
+                                bound=time.monotonic() + timeout + session.slack("join"))
+            after_act = call.result if call.returned else Raised("DidNotReturn", call.why)
+        elif act == "join(0)":
+            call = session.join(proc, 0, bound=time.monotonic() + session.slack("join"))
+            after_act = call.result if call.returned else Raised("DidNotReturn", call.why)
+        elif act == "is_alive()":
+            after_act = is_alive(proc)
+        running = active_children(backend)
+        mailbox.post(held.release, True)
+        session.wait_for(held.released, what="report of the go-ahead")
+        session.join(proc)
+        session.settle()
+        return Listing(act=act, start=held.start, child_was_running=True, after_act=after_act,
+                       while_running=running, proc=proc)
+
+
+def list_unstarted(backend: Backend) -> tuple[Observed, Any]:
+    """``active_children()`` with a process created and not started (and that process)."""
+    proc = backend.Process(target=targets.noop)
+    return active_children(backend), proc
+
+
+@dataclass(frozen=True)
+class EndedListing:
+    joined: bool
+    start: Call
+    join: Optional[Call]
+    ended: bool
+    """The OS showed the child had ended before ``active_children()`` was read."""
+    after_end: Observed
+    proc: Any
+
+
+def list_ended_child(backend: Backend, joined: bool) -> EndedListing:
+    """A no-op child run to its end, joined or not (the OS shows its end); then
+    ``active_children()``."""
+    with supervised(backend.name) as session:
+        proc = backend.Process(target=targets.noop)
+        start = session.start(proc)
+        if not start.returned:
+            return EndedListing(joined=joined, start=start, join=None, ended=False,
+                                after_end=None, proc=proc)
+        join = session.join(proc) if joined else None
+        ended = session.settle()
+        after = active_children(backend)
+        if not joined:
+            session.join(proc)
+        return EndedListing(joined=joined, start=start, join=join, ended=ended,
+                            after_end=after, proc=proc)
+
+
+# --- daemon's default (KIDS-004) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class DaemonDefault:
+    in_parent: Observed
+    """``daemon`` of a process created here without the argument (the value itself)."""
+    child_daemon: bool
+    start: Call
+    reported: Optional[dict]
+    """What the child posted: ``made_daemon`` (a process it created without the argument),
+    ``own_daemon``."""
+
+
+def daemon_defaults(backend: Backend, child_daemon: bool) -> DaemonDefault:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        in_parent = attempt(lambda: backend.Process(target=targets.noop).daemon)
+        path = box.slot("made")
+        proc = backend.Process(target=life_targets.report_new_process_daemon,
+                               args=(path, backend.name))
+        proc.daemon = child_daemon
+        start = session.start(proc, report=path)
+        if start.returned:
+            session.wait_for(path)
+            session.join(proc)
+            session.settle()
+        return DaemonDefault(in_parent=in_parent, child_daemon=child_daemon, start=start,
+                             reported=mailbox.read(path))
+
+
+# --- sentinel (KIDS-005) ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SentinelRun:
+    before_start: Observed
+    start: Call
+    child_was_running: bool
+    sentinel: Observed
+    ready_while_running: Optional[bool]
+    ended: bool
+    ready_after_end: Optional[bool]
+    """Whether ``select`` found it readable within ``limits.RETURN_SLACK`` s of the OS
+    showing the child ended; None when it could not be selected on."""
+    why_not_selectable: str = ""
+
+
+def _ready(fd: Any, timeout: float) -> tuple[Optional[bool], str]:
+    try:
+        readable, _, _ = select.select([fd], [], [], timeout)
+    except (OSError, ValueError, TypeError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    return bool(readable), ""
+
+
+def watch_sentinel(backend: Backend) -> SentinelRun:
+    """Read ``sentinel`` before ``start()``; start a held child; once it runs, is the
+    sentinel ready (no wait)? Release it; once the OS shows it ended, is it ready (bounded
+    wait)? Then join."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        started, release = box.slot("started"), box.slot("release")
+        released = box.slot("released")
+        proc = backend.Process(target=targets.hold,
+                               args=(started, release, backend.name, released))
+        before = attempt(lambda: proc.sentinel)
+        start = session.start(proc, report=started)
+        running = start.returned and session.wait_for(started)
+        if not running:
+            mailbox.post(release, True)
+            return SentinelRun(before_start=before, start=start, child_was_running=False,
+                               sentinel=None, ready_while_running=None, ended=False,
+                               ready_after_end=None)
+        sentinel = attempt(lambda: proc.sentinel)
+        ready_running, why = _ready(sentinel, 0) if isinstance(sentinel, int) else (None, "")
+        mailbox.post(release, True)
+        ended = session.settle()
+        ready_after, why_after = (_ready(sentinel, limits.RETURN_SLACK)
+                                  if isinstance(sentinel, int) and ended else (None, ""))
+        session.join(proc)
+        return SentinelRun(before_start=before, start=start, child_was_running=True,
+                           sentinel=sentinel, ready_while_running=ready_running,
+                           ended=ended, ready_after_end=ready_after,
+                           why_not_selectable=why or why_after)
+
+
+# --- ident (KIDS-006) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Idents:
+    ident_before: Observed
+    pid_before: Observed
+    start: Call
+    ident_after: Observed
+    pid_after: Observed
+
+
+def read_idents(backend: Backend) -> Idents:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        held = start_held(backend, box, session)
+        proc = held.proc
+        mailbox.post(held.release, True)
+        # read only after start(): the held child was created before; a fresh one for before
+        fresh = backend.Process(target=targets.noop)
+        ident_before, pid_before = attempt(lambda: fresh.ident), attempt(lambda: fresh.pid)
+        ident_after = attempt(lambda: proc.ident) if held.start.returned else None
+        pid_after = attempt(lambda: proc.pid) if held.start.returned else None
+        if held.start.returned:
+            session.join(proc)
+            session.settle()
+        return Idents(ident_before=ident_before, pid_before=pid_before, start=held.start,
+                      ident_after=ident_after, pid_after=pid_after)
+
+
+# --- authkey (KIDS-007) ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Authkeys:
+    parents: Observed
+    """The creating process's ``current_process().authkey``."""
+    new_process: Observed
+    """``authkey`` of a process created here."""
+    start: Call
+    childs: Optional[bytes]
+    """The child's own ``current_process().authkey``, as it reported it."""
+
+
+def authkeys(backend: Backend) -> Authkeys:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        path = box.slot("authkey")
+        parents = attempt(lambda: bytes(targets.current_process_of(backend.name).authkey))
+        proc = backend.Process(target=life_targets.report_authkey, args=(path, backend.name))
+        new = attempt(lambda: bytes(proc.authkey))
+        start = session.start(proc, report=path)
+        if start.returned:
+            session.wait_for(path)
+            session.join(proc)
+            session.settle()
+        return Authkeys(parents=parents, new_process=new, start=start,
+                        childs=mailbox.read(path))
+
+
+# --- parent_process() (KIDS-008) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class ParentSeen:
+    parent_pid: int
+    parent_name: Observed
+    start: Call
+    reported: Optional[dict]
+
+
+def parent_seen_by_child(backend: Backend) -> ParentSeen:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        path = box.slot("parent")
+        name = attempt(lambda: targets.current_process_of(backend.name).name)
+        proc = backend.Process(target=life_targets.report_parent, args=(path, backend.name))
+        start = session.start(proc, report=path)
+        if start.returned:
+            session.wait_for(path)
+            session.join(proc)
+            session.settle()
+        return ParentSeen(parent_pid=os.getpid(), parent_name=name, start=start,
+                          reported=mailbox.read(path))

@@ -107,11 +107,15 @@ def start_thread_and_return(ran_path: str, thread_path: str, seconds: float) -> 
 
 
 def signal_self(ran_path: str, signum: int, parent_pid: int) -> None:
-    """Post that the target ran, send ``signum`` to this process, and sleep (bounded) until
-    it takes effect."""
+    """Post that the target ran, give ``signum`` its default action (a fork child inherits
+    its parent's handlers, and the interpreter ignores SIGPIPE), send it to this process,
+    and sleep (bounded) until it takes effect."""
+    import signal
+
     if _in_parent(ran_path, parent_pid):
         return
     mailbox.post(ran_path, os.getpid())
+    signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
     time.sleep(limits.LONG_SLEEP)
 

@@ -12,7 +12,7 @@ PYTEST_DONT_REWRITE: every verdict here is raised (harness.verdict), never asser
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness.scenarios import stdio
@@ -56,6 +56,7 @@ def test_a_child_with_a_broken_stdout_or_stderr_ends_normally(backend, broken):
 @pytest.mark.claim("STDIO-003")
 @settings(max_examples=2)
 @given(inheritable=st.booleans())
+@example(inheritable=True)  # a spawn that keeps inheritable descriptors fails it at once
 def test_a_child_does_not_hold_its_parents_descriptors_under_spawn_and_forkserver(
         backend, inheritable):
     premise(backend.start_method in ("spawn", "forkserver"),

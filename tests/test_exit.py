@@ -20,8 +20,10 @@ from hypothesis import example, given, settings
 from harness.scenarios import exits
 
 from . import strategies
-from .judging import holds, premise, violated
-from .judging import require_started as _started
+from .judging import holds, violated
+from .subject import given_that as _given
+from .subject import shown_start_method
+from .subject import started as _started
 
 pytestmark = pytest.mark.exit
 
@@ -30,10 +32,10 @@ _FEW = settings(max_examples=4)
 
 def _ended(record):
     _started(record.start)
-    premise(record.ran, "the child never ran its target (LIFE-010)")
-    premise(record.in_own_process, "the target ran in the parent's own process "
-            "(ISO-001: a child is a process of its own)")
-    premise(record.ended, "the child did not end (LIFE-010, LIFE-012)")
+    _given(record.ran, "the child never ran its target (LIFE-010)")
+    _given(record.in_own_process, "the target ran in the parent's own process "
+           "(ISO-001: a child is a process of its own)")
+    _given(record.ended, "the child did not end (LIFE-010, LIFE-012)")
 
 
 @pytest.mark.claim("EXIT-001")
@@ -72,10 +74,10 @@ def test_an_uncaught_exception_writes_its_traceback_to_the_childs_stderr(backend
 def test_a_child_ends_only_after_its_non_daemon_threads(backend, seconds):
     record = exits.thread_outlives_target(backend, seconds)
     _started(record.start)
-    premise(record.returned_at is not None, "the child never ran its target (LIFE-010)")
-    premise(record.in_own_process, "the target ran in the parent's own process "
-            "(ISO-001: a child is a process of its own)")
-    premise(record.ended, "the child did not end (LIFE-010)")
+    _given(record.returned_at is not None, "the child never ran its target (LIFE-010)")
+    _given(record.in_own_process, "the target ran in the parent's own process "
+           "(ISO-001: a child is a process of its own)")
+    _given(record.ended, "the child did not end (LIFE-010)")
     holds(record.thread_done_at is not None) or violated(backend,
         "EXIT-003", f"the child's non-daemon thread (sleeping {seconds} s after the target "
         "returned) had finished when the OS showed the child ended",
@@ -89,6 +91,8 @@ def test_a_child_ended_by_a_signal_has_the_negative_signal_number_as_exit_code(b
     signum = int(getattr(signal, name))
     record = exits.signal_self(backend, signum)
     _ended(record)
+    _given(record.exitcode is not None, "no exit code was read once the child ended "
+           "(LIFE-010 owns that)")
     holds(record.exitcode == -signum) or violated(backend,
         "EXIT-004", f"exitcode -{signum} after the child was ended by {name}",
         record.exitcode)
@@ -101,10 +105,11 @@ ATEXIT_FROM = {"fork": (3, 13), "forkserver": (3, 13)}
 
 @pytest.mark.claim("EXIT-005")
 def test_a_childs_atexit_handlers_run_when_it_ends(backend):
-    since = ATEXIT_FROM.get(backend.start_method or "")
-    premise(since is None or sys.version_info >= since,
-            f"not promised under {backend.start_method} before Python "
-            f"{'.'.join(map(str, since or ()))} (gh-83856)", whole_test=True)
+    method = shown_start_method(backend)
+    since = ATEXIT_FROM.get(method or "")
+    _given(since is None or sys.version_info >= since,
+           f"not promised under {method} before Python "
+           f"{'.'.join(map(str, since or ()))} (gh-83856)")
     record = exits.register_exit_handler(backend)
     _ended(record)
     holds(record.extra is True) or violated(backend,

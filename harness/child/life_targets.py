@@ -95,9 +95,13 @@ def raise_uncaught(ran_path: str, stderr_path: str, message: str, parent_pid: in
     raise LookupError(message)
 
 
-def start_thread_and_return(ran_path: str, thread_path: str, seconds: float) -> None:
+def start_thread_and_return(ran_path: str, thread_path: str, seconds: float,
+                            parent_pid: int) -> None:
     """Start a non-daemon thread that sleeps ``seconds`` and then posts its end; post that
-    the target returns, and return at once."""
+    the target returns, and return at once. (In the parent's own process, a thread in
+    disguise, no thread is started: it would outlive the scenario.)"""
+    if _in_parent(ran_path, parent_pid):
+        return
     def work() -> None:
         time.sleep(seconds)
         mailbox.post(thread_path, time.monotonic())
@@ -133,9 +137,13 @@ def register_exit_handler(ran_path: str, handler_path: str, parent_pid: int) -> 
 
 # --- standard streams and descriptors (specs/stdio.md) ----------------------------------
 
-def read_stdin(path: str) -> None:
+def read_stdin(path: str, parent_pid: int) -> None:
     """Read ``sys.stdin`` to its end in a daemon thread; post what the read gave (the text,
-    or the exception) within 2 s, or that it was still blocked then."""
+    or the exception) within 2 s, or that it was still blocked then. (In the parent's own
+    process, a thread in disguise, it posts ``("parent", pid)`` and reads nothing.)"""
+    if os.getpid() == parent_pid:
+        mailbox.post(path, ("parent", os.getpid()))
+        return
     outcome: dict = {}
 
     def read() -> None:

@@ -110,7 +110,8 @@ class EndedListing:
 
 def list_ended_child(backend: Backend, joined: bool) -> EndedListing:
     """A no-op child run to its end, joined or not (the OS shows its end); then
-    ``active_children()``."""
+    ``active_children()``, looked at again until it no longer lists the child, for at most
+    ``limits.RETURN_SLACK`` s."""
     with supervised(backend.name) as session:
         proc = backend.Process(target=targets.noop)
         start = session.start(proc)
@@ -120,6 +121,12 @@ def list_ended_child(backend: Backend, joined: bool) -> EndedListing:
         join = session.join(proc) if joined else None
         ended = session.settle()
         after = active_children(backend)
+        # A fork server reaps its children and then passes the status on: for a moment
+        # after the OS shows the end, the parent cannot know it yet. Look again, bounded.
+        deadline = time.monotonic() + limits.RETURN_SLACK
+        while listed(after, proc) and time.monotonic() < deadline:
+            time.sleep(limits.POLL_INTERVAL)
+            after = active_children(backend)
         if not joined:
             session.join(proc)
         return EndedListing(joined=joined, start=start, join=join, ended=ended,
@@ -214,27 +221,29 @@ def watch_sentinel(backend: Backend) -> SentinelRun:
 @dataclass(frozen=True)
 class Idents:
     ident_before: Observed
-    pid_before: Observed
     start: Call
     ident_after: Observed
-    pid_after: Observed
+    reported_pid: Optional[int]
+    """The child's own ``os.getpid()``, as it reported it."""
 
 
 def read_idents(backend: Backend) -> Idents:
+    """``ident`` of a process before ``start()``, and of a started child once it has
+    reported its own pid."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        fresh = backend.Process(target=targets.noop)
+        ident_before = attempt(lambda: fresh.ident)
         held = start_held(backend, box, session)
         proc = held.proc
-        mailbox.post(held.release, True)
-        # read only after start(): the held child was created before; a fresh one for before
-        fresh = backend.Process(target=targets.noop)
-        ident_before, pid_before = attempt(lambda: fresh.ident), attempt(lambda: fresh.pid)
         ident_after = attempt(lambda: proc.ident) if held.start.returned else None
-        pid_after = attempt(lambda: proc.pid) if held.start.returned else None
+        started = box.slot("started")
+        reported = mailbox.read(started) if held.running else None
+        mailbox.post(held.release, True)
         if held.start.returned:
             session.join(proc)
             session.settle()
-        return Idents(ident_before=ident_before, pid_before=pid_before, start=held.start,
-                      ident_after=ident_after, pid_after=pid_after)
+        return Idents(ident_before=ident_before, start=held.start, ident_after=ident_after,
+                      reported_pid=reported["pid"] if reported else None)
 
 
 # --- authkey (KIDS-007) ----------------------------------------------------------------

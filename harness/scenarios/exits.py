@@ -131,7 +131,7 @@ def thread_outlives_target(backend: Backend, seconds: float) -> ThreadedEnd:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         ran, thread = box.slot("ran"), box.slot("thread")
         proc = backend.Process(target=life_targets.start_thread_and_return,
-                               args=(ran, thread, seconds))
+                               args=(ran, thread, seconds, os.getpid()))
         start = session.start(proc, report=ran)
         if not start.returned:
             return ThreadedEnd(seconds=seconds, start=start, returned_at=None,
@@ -144,5 +144,6 @@ def thread_outlives_target(backend: Backend, seconds: float) -> ThreadedEnd:
         thread_done = mailbox.read(thread) if ended else None
         session.join(proc)
         return ThreadedEnd(seconds=seconds, start=start, returned_at=mailbox.read(ran),
-                           in_own_process=bool(session.watch.scan().seen), ended=ended,
+                           in_own_process=mailbox.read(ran) is not None and
+                           bool(session.watch.scan().seen), ended=ended,
                            ended_at=ended_at, thread_done_at=thread_done)

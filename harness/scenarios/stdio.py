@@ -34,14 +34,15 @@ class StdinRead:
 def read_child_stdin(backend: Backend) -> StdinRead:
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("stdin")
-        proc = backend.Process(target=life_targets.read_stdin, args=(path,))
+        proc = backend.Process(target=life_targets.read_stdin, args=(path, os.getpid()))
         start = session.start(proc, report=path)
         if start.returned:
             session.wait_for(path)
             session.join(proc)
             session.settle()
-        return StdinRead(start=start, reported=mailbox.read(path),
-                         in_own_process=bool(session.watch.scan().seen))
+        reported = mailbox.read(path)
+        return StdinRead(start=start, reported=reported,
+                         in_own_process=bool(reported) and reported[0] != "parent")
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from harness.supervise import Raised
 from . import strategies
 from .judging import holds, violated
 from .subject import given_that as _given
+from .subject import shown_start_method
 from .subject import started as _started
 
 pytestmark = pytest.mark.children
 
-_FEW = settings(max_examples=3)
+_FEW = settings(max_examples=2)
 
 
 @pytest.mark.claim("KIDS-001")
@@ -148,3 +149,26 @@ def test_parent_process_in_a_child_is_its_parent(backend):
         f"{record.parent_pid} and name {record.parent_name!r}",
         "None" if seen["is_none"] else f"pid {seen['pid']!r}, name {seen['name']!r}")
 
+
+
+@pytest.mark.claim("KIDS-009")
+@settings(max_examples=2)
+@given(signal_name=st.sampled_from(["SIGKILL", "SIGTERM"]))
+def test_children_start_again_after_the_fork_server_was_killed(backend, signal_name):
+    _given(shown_start_method(backend) == "forkserver",
+           "not a fork server backend (as the OS shows its children)")
+    record = children.kill_the_fork_server(backend, signal_name)
+    _started(record.first_start)
+    _given(record.first_report, "the first child never ran its target (LIFE-010)")
+    _given(record.server_pid is not None, "the first child's maker is no helper process "
+           "of this one (no fork server to kill)")
+    _given(record.server_ended, f"the fork server did not end on {signal_name}")
+    start = record.second_start
+    holds(start is not None and start.returned and not isinstance(start.result, Raised)) \
+        or violated(backend, "KIDS-009", f"after the fork server was ended by "
+                    f"{signal_name}, start() of a new child returns",
+                    getattr(start, "result", None) if start and start.returned
+                    else getattr(start, "why", start))
+    holds(record.second_report is not None) or violated(backend,
+        "KIDS-009", f"after the fork server was ended by {signal_name}, a new child runs "
+        "its target", "it never did")

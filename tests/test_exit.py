@@ -27,7 +27,7 @@ from .subject import started as _started
 
 pytestmark = pytest.mark.exit
 
-_FEW = settings(max_examples=4)
+_FEW = settings(max_examples=3)
 
 
 def _ended(record):
@@ -39,7 +39,7 @@ def _ended(record):
 
 
 @pytest.mark.claim("EXIT-001")
-@_FEW
+@settings(max_examples=2)
 @given(reason=strategies.exit_reasons)
 @example(reason="a reason")
 @example(reason=[1, 2, 3])
@@ -54,7 +54,7 @@ def test_sys_exit_writes_a_non_int_reason_to_the_childs_stderr(backend, reason):
 
 
 @pytest.mark.claim("EXIT-002")
-@_FEW
+@settings(max_examples=2)
 @given(message=strategies.exit_messages)
 def test_an_uncaught_exception_writes_its_traceback_to_the_childs_stderr(backend, message):
     record = exits.raise_uncaught(backend, message)

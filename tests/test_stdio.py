@@ -40,7 +40,7 @@ def test_reading_a_childs_stdin_gives_end_of_file_at_once(backend):
 
 
 @pytest.mark.claim("STDIO-002")
-@settings(max_examples=4)
+@settings(max_examples=2)
 @given(broken=strategies.stdio_breaks)
 @example(broken=("parent", "stdout", "none"))
 @example(broken=("child", "stderr", "closed"))

@@ -296,3 +296,81 @@ def parent_seen_by_child(backend: Backend) -> ParentSeen:
             session.settle()
         return ParentSeen(parent_pid=os.getpid(), parent_name=name, start=start,
                           reported=mailbox.read(path))
+
+
+# --- the fork server (KIDS-009) ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServerKilled:
+    signal_name: str
+    first_start: Call
+    first_report: Optional[dict]
+    """The first child's ``pid``, ``ppid`` (its maker: the fork server, under forkserver)."""
+    server_pid: Optional[int]
+    """The first child's maker when it is a helper of this process (a fork server)."""
+    server_ended: bool
+    """The OS showed the server ended after the signal (bounded)."""
+    second_start: Optional[Call]
+    second_report: Optional[dict]
+
+
+def _ended_or_gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rpartition(")")[2].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(limits.POLL_INTERVAL)
+    return False
+
+
+def kill_the_fork_server(backend: Backend, signal_name: str) -> ServerKilled:
+    """Start a child and learn its maker; when that is a fork server (a helper of this
+    process), send it ``signal_name`` and wait (bounded) until it ended; then start a second
+    child and see whether it runs its target."""
+    import signal
+
+    import psutil
+
+    from harness.helper_processes import is_helper
+
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        first = box.slot("first")
+        proc = backend.Process(target=targets.report_origin, args=(first,))
+        first_start = session.start(proc, report=first)
+        if first_start.returned:
+            session.wait_for(first)
+            session.join(proc)
+            session.settle()
+        report = mailbox.read(first)
+        base = dict(signal_name=signal_name, first_start=first_start, first_report=report,
+                    server_pid=None, server_ended=False, second_start=None,
+                    second_report=None)
+        if not report or report["ppid"] == os.getpid():
+            return ServerKilled(**base)  # type: ignore[arg-type]
+        server = report["ppid"]
+        try:
+            helper = is_helper(psutil.Process(server)) and \
+                psutil.Process(server).ppid() == os.getpid()
+        except psutil.Error:
+            helper = False
+        if not helper:
+            return ServerKilled(**base)  # type: ignore[arg-type]
+        os.kill(server, getattr(signal, signal_name))
+        ended = _ended_or_gone(server, limits.SIGNAL_GRACE)
+        base.update(server_pid=server, server_ended=ended)
+        if not ended:
+            return ServerKilled(**base)  # type: ignore[arg-type]
+        second = box.slot("second")
+        proc2 = backend.Process(target=targets.report_origin, args=(second,))
+        second_start = session.start(proc2, report=second)
+        if second_start.returned:
+            session.wait_for(second)
+            session.join(proc2)
+            session.settle()
+        base.update(second_start=second_start, second_report=mailbox.read(second))
+        return ServerKilled(**base)  # type: ignore[arg-type]

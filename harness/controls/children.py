@@ -14,6 +14,7 @@ import weakref
 from multiprocessing import process as _process_module
 from typing import Any, Optional
 
+from harness.child.broken_fork_server import ForkServerNotRestarted
 from harness.controls import Control
 from harness.controls._base import ControlContext, base_context
 
@@ -177,35 +178,6 @@ CONTROLS = [
 # --- the fork server (KIDS-009) ----------------------------------------------------------
 
 _FORKSERVER = base_context("forkserver")
-_RealForkServer: Any = _FORKSERVER.Process
-
-
-def _server_ended(pid: Optional[int]) -> bool:
-    if pid is None:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
-    except OSError:
-        return True
-
-
-class ForkServerNotRestarted(_RealForkServer):
-    """``start()`` after the fork server died fails as connecting to its socket does (the
-    behaviour before bpo-31308), once per dead server: then the server is started again,
-    so that the rest of a run is not one long failure."""
-
-    refused: set = set()
-
-    def start(self) -> None:
-        from multiprocessing import forkserver
-
-        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-        if _server_ended(pid) and pid not in ForkServerNotRestarted.refused:
-            ForkServerNotRestarted.refused.add(pid)
-            raise ConnectionRefusedError(111, "Connection refused (the fork server died)")
-        super().start()
-
 
 CONTROLS.append(Control(
     name="fork-server-not-restarted", defect="start() fails once the fork server died",

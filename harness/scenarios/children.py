@@ -372,5 +372,26 @@ def kill_the_fork_server(backend: Backend, signal_name: str) -> ServerKilled:
             session.wait_for(second)
             session.join(proc2)
             session.settle()
-        base.update(second_start=second_start, second_report=mailbox.read(second))
+        report2 = mailbox.read(second)
+        base.update(second_start=second_start, second_report=report2)
+        if report2 and report2["ppid"] != os.getpid():
+            _keep_new_server(session, report2["ppid"], is_helper)
         return ServerKilled(**base)  # type: ignore[arg-type]
+
+
+def _keep_new_server(session: Any, pid: int, is_helper: Any) -> None:
+    """The server started again inside this scenario has made a child by now, so it has
+    exec'd its main: make sure the scenario's watch counts it as the helper it is. (Seen
+    first in the instant between its fork and its exec, and that instant longer than the
+    watch's HELPER_SETTLE under load, it would stay "not a helper": the scenario's end
+    would kill it and reap it, and every later start() of the standard library, which
+    waits for its old server's pid, would raise ChildProcessError.)"""
+    import psutil
+
+    try:
+        helper = is_helper(psutil.Process(pid))
+    except psutil.Error:
+        return
+    if helper:
+        session.watch._helpers[pid] = (True, time.monotonic())
+        session.watch.seen.discard(pid)

@@ -395,3 +395,41 @@ def _keep_new_server(session: Any, pid: int, is_helper: Any) -> None:
     if helper:
         session.watch._helpers[pid] = (True, time.monotonic())
         session.watch.seen.discard(pid)
+
+
+@dataclass(frozen=True)
+class ServerKilledInProgram:
+    """:func:`kill_the_fork_server` run in a program of its own (its own fork server)."""
+
+    signal_name: str
+    record: Optional[dict]
+    """The program's record: ``first_start``/``second_start`` (``returned``, ``why``,
+    ``raised``), ``first_report``, ``server_pid``, ``server_ended``, ``second_report``;
+    None when it printed none."""
+    returncode: Optional[int]
+    timed_out: bool
+    stderr: str
+
+
+def kill_the_fork_server_in_a_program(backend: Backend, signal_name: str
+                                      ) -> ServerKilledInProgram:
+    """``python -m harness.child.fork_server_main BACKEND SIGNAL``, bounded (the graces of
+    two starts and joins), ended with its whole group."""
+    import json
+    import sys
+
+    from harness import patience
+    from harness.supervise import patience_env, run_program
+
+    timeout = 2 * (patience.grace(backend.name, limits.START_GRACE)
+                   + patience.grace(backend.name, limits.JOIN_GRACE))
+    run = run_program([sys.executable, "-m", "harness.child.fork_server_main", backend.name,
+                       signal_name], timeout=timeout, env=patience_env(backend.name),
+                      end_group=True)
+    record = None
+    for line in run.stdout.splitlines():
+        if line.startswith("record "):
+            record = json.loads(line[len("record "):])
+    return ServerKilledInProgram(signal_name=signal_name, record=record,
+                                 returncode=run.returncode, timed_out=run.timed_out,
+                                 stderr=run.stderr[-600:])

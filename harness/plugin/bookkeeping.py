@@ -37,6 +37,9 @@ MARKERS = {
     "echo": "claims of specs/echo-server.md (the one-process-per-connection echo server)",
     "api": "claims of specs/process-api.md (name set later, daemon, close, stop after end)",
     "descriptors": "claims of specs/descriptors.md (no descriptor leaks: children, echo server)",
+    "children": "claims of specs/children.md (active_children, daemon default, sentinel, ...)",
+    "exit": "claims of specs/exit.md (stderr at exit, threads, signals, atexit)",
+    "stdio": "claims of specs/stdio.md (a child's stdin, broken streams, descriptors)",
     "meta": "tests of the harness itself and of the negative controls",
     "slow": "long-running meta-tests (deselect with -m 'not slow')",
 }

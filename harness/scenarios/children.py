@@ -347,9 +347,9 @@ def kill_the_fork_server(backend: Backend, signal_name: str) -> ServerKilled:
             session.join(proc)
             session.settle()
         report = mailbox.read(first)
-        base: dict[str, Any] = dict(signal_name=signal_name, first_start=first_start, first_report=report,
-                    server_pid=None, server_ended=False, second_start=None,
-                    second_report=None)
+        base: dict[str, Any] = dict(
+            signal_name=signal_name, first_start=first_start, first_report=report,
+            server_pid=None, server_ended=False, second_start=None, second_report=None)
         if not report or report["ppid"] == os.getpid():
             return ServerKilled(**base)
         server = report["ppid"]

@@ -20,12 +20,21 @@
 ``soak [--runs N] [--backend NAME] [--control NAME] [--no-stress]``
     run the join-timing tests repeatedly with every core busy (stress-ng) against the real
     backends and the join controls; print false alarms and detection rates.
+``expectations update RESULTS.json ... --into FILE`` / ``expectations check FILE ...``
+    write or update an implementation's expectations file from runs' results (unexpected
+    verdicts added with the measured message, marked for a human's reason; entries that now
+    pass removed; an outcome that varies between runs recorded as such); check files, one
+    line per problem (harness/expectations_update.py).
+
+A Python the kit cannot serve (too old, or without its dependencies in working versions)
+gets one line and exit status 4. SIGINT and SIGTERM reach every pytest a command started;
+it tears down, bounded, and the command exits 128 + the signal's number
+(harness/interrupts.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from typing import Optional, Sequence
 
@@ -33,11 +42,12 @@ from harness.kit import TESTS_DIR
 
 
 def verify(pytest_args: Sequence[str]) -> int:
+    from harness import interrupts
     from harness.suite import pytest_command, suite_cwd
 
     args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-n", "auto",
             *pytest_args]
-    return subprocess.call(pytest_command(args), cwd=suite_cwd())
+    return interrupts.call(pytest_command(args), cwd=suite_cwd())
 
 
 def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 2) -> int:
@@ -75,6 +85,19 @@ def controls(names: Sequence[str], json_path: Optional[str] = None, jobs: int = 
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from harness.plugin.requirements import usage_problem
+
+    problem = usage_problem()
+    if problem:  # before any subcommand imports what it lacks: one line, no traceback
+        print(problem, file=sys.stderr)
+        return 4
+    from harness import interrupts
+
+    interrupts.install()
+    return interrupts.exit_status(_run(argv))
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +119,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    "control detection (--runs N)", add_help=False)
     sub.add_parser("bench", help="time verify against CPython's own process tests "
                    "(ratio, per-topic breakdown)", add_help=False)
+    sub.add_parser("expectations", help="update an expectations file from results "
+                   "(update RESULTS... --into FILE); check files (check FILE...)",
+                   add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "bench":
         from harness.bench import main as bench_main
@@ -111,6 +137,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from harness.demo import main as demo_main
 
         return demo_main(rest)
+    if args.command == "expectations":
+        from harness.expectations_update import main as expectations_main
+
+        return expectations_main(rest)
     if args.command == "soak":
         from harness.soak import main as soak_main
 

@@ -10,10 +10,10 @@ which expectation (known deviation), if any, applies to that backend.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from typing import Optional, Sequence
 
+from harness import interrupts
 from harness.claims import Claim, load_claims
 from harness.kit import TESTS_DIR
 from harness.suite import pytest_command, suite_cwd
@@ -66,7 +66,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               "-n", "0", "--hypothesis-profile", "ci",
                               "--hypothesis-show-statistics", "--backend", backend_name,
                               "--claim", claim.id])
-        status = subprocess.call(cmd, cwd=suite_cwd())
+        status = interrupts.call(cmd, cwd=suite_cwd())
     _say_expectation(claim.id, backend_name)
     return status
 

@@ -1,30 +1,14 @@
 """Known deviations as data: per-implementation expectation files (specs/expectations/).
 
 As in web-platform-tests' metadata, an implementation that differs from a claim is not
-skipped: the test still runs, and the expectation file says it is *expected to fail*, with
-the reason. The plugin turns a matching test into a strict ``xfail``: the run stays green
-while the implementation fails as recorded, turns red when it unexpectedly passes (the
-deviation is gone: update the data), and turns red on any failure nobody recorded.
+skipped: the test still runs, and the expectation file says which outcomes it may show,
+with the reason. By default that is ``fail`` alone: the plugin turns a matching test into a
+strict ``xfail``; the run stays green while the implementation fails as recorded, turns red
+when it unexpectedly passes (the deviation is gone: update the data), and turns red on any
+failure nobody recorded.
 
-One JSON file per implementation, named after it (``billiard.json``; the standard library
-is ``multiprocessing.json``)::
-
-    {
-      "implementation": "billiard",
-      "expectations": [
-        {"claim": "LIFE-013",
-         "reason": "billiard's bootstrap maps a SystemExit without args to 1",
-         "version": "4.3.*",            # optional: fnmatch on the implementation's version
-         "start_methods": ["forkserver"],  # optional: only under these start methods
-         "python": ["3.12", "3.13"],    # optional: Python version prefixes
-         "interpreter": ["PyPy"],       # optional: platform.python_implementation() values
-         "test": "test_kill_*",         # optional: fnmatch on the test function's name
-         "optimize": true,              # optional: only under python -O / -OO (true) or
-                                        # only without them (false): sys.flags.optimize
-         "intermittent": false}         # optional: true = may pass or fail (non-strict)
-      ],
-      "reading": "..."                  # optional: a paragraph the report prints for it
-    }
+The file format and its rules (which outcomes an entry may list, what an entry that may
+fail or pass must also say): :mod:`harness.expectation_rules`.
 
 An implementation is named by the module part of a backend name (``billiard`` for
 ``billiard:get_context('fork')``; ``multiprocessing.dummy``, threads behind the API, is one
@@ -53,19 +37,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness import start_method as start_methods
-from harness.backends import PAGE_CLASS, implementation_of
+from harness.backends import PAGE_CLASS, implementation_of, resolve
 from harness.claims import SPECS_DIR
+from harness.expectation_rules import FAIL, FLAKY, PASS, entry_problems
 
 EXPECTATIONS_DIR = SPECS_DIR / "expectations"
 
 #: Environment variable naming another expectations directory (the harness's own tests use
 #: it to prove that expected failures, unexpected passes and new failures are reported).
 DIR_VARIABLE = "PROCSPEC_EXPECTATIONS"
-
-_KEYS = {"claim", "reason", "version", "start_methods", "python", "interpreter", "test",
-         "intermittent", "optimize"}
-
 
 @dataclass(frozen=True)
 class Expectation:
@@ -79,12 +59,29 @@ class Expectation:
     python: tuple[str, ...] = ()
     interpreter: tuple[str, ...] = ()
     test: str = "*"
-    intermittent: bool = False
     optimize: Optional[bool] = None
     """Only under ``python -O``/``-OO`` (True), only without (False), or either (None):
     an implementation whose refusals are ``assert`` statements loses them under -O."""
+    outcomes: tuple[str, ...] = (FAIL,)
+    """What the tests of this claim may show on the subject: ``fail``, and ``pass`` or
+    ``flaky`` when that varies between runs (harness.expectation_rules)."""
+    evidence: str = ""
+    bug: str = ""
+    needs_review: bool = False
+    """The reason is the measured message (``expectations update``): a human has yet to
+    write why."""
     source: str = ""
     """The file it came from (shown with its reason)."""
+
+    @property
+    def may_pass(self) -> bool:
+        """It may pass (a non-strict expected failure)."""
+        return PASS in self.outcomes
+
+    @property
+    def flaky(self) -> bool:
+        """Hypothesis may find the subject behaving differently on replay."""
+        return FLAKY in self.outcomes
 
     def matches(self, subject: "Subject", claims: Sequence[str], test_name: str,
                 python_version: str) -> bool:
@@ -158,7 +155,10 @@ def _module_version(module: str) -> Optional[str]:
 def describe(backend_name: str) -> Subject:
     """The subject a backend name stands for (resolving it; unresolvable gives ``?``)."""
     implementation = implementation_of(backend_name)
-    start_method = start_methods.declared(backend_name)
+    try:
+        start_method = resolve(backend_name).start_method
+    except ValueError:
+        start_method = None
     version = None if implementation == "control" else _module_version(implementation)
     return Subject(backend_name, implementation, version, start_method,
                    platform.python_implementation())
@@ -171,20 +171,18 @@ def parse(data: dict[str, Any], source: str = "<data>") -> list[Expectation]:
         raise ValueError(f"{source}: needs a non-empty 'implementation'")
     found = []
     for i, entry in enumerate(data.get("expectations", [])):
-        where = f"{source}: expectations[{i}]"
-        unknown = set(entry) - _KEYS
-        if unknown:
-            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-        if not entry.get("claim") or not entry.get("reason"):
-            raise ValueError(f"{where}: 'claim' and 'reason' are required")
+        wrong = entry_problems(entry)
+        if wrong:
+            raise ValueError(f"{source}: expectations[{i}]: {'; '.join(wrong)}")
         found.append(Expectation(
             implementation=implementation, claim=entry["claim"], reason=entry["reason"],
             version=entry.get("version", "*"),
             start_methods=tuple(entry.get("start_methods", ())),
             python=tuple(entry.get("python", ())),
             interpreter=tuple(entry.get("interpreter", ())), test=entry.get("test", "*"),
-            intermittent=bool(entry.get("intermittent", False)),
-            optimize=entry.get("optimize"), source=source))
+            optimize=entry.get("optimize"), outcomes=tuple(entry.get("outcomes", (FAIL,))),
+            evidence=entry.get("evidence", ""), bug=entry.get("bug", ""),
+            needs_review=bool(entry.get("needs_review", False)), source=source))
     return found
 
 
@@ -276,8 +274,11 @@ def expected_failure_of(subject: Subject, claims: Sequence[str], test_name: str,
 
 def xfail_reason(expectation: Expectation) -> str:
     """The reason an expected failure carries (also what the report shows)."""
-    return (f"known deviation of {expectation.implementation} from {expectation.claim}: "
-            f"{expectation.reason} [{expectation.source or expectation.implementation}]")
+    varies = f" (may show {' or '.join(expectation.outcomes)})" \
+        if len(expectation.outcomes) > 1 else ""
+    return (f"known deviation of {expectation.implementation} from {expectation.claim}"
+            f"{varies}: {expectation.reason} "
+            f"[{expectation.source or expectation.implementation}]")
 
 
 def mark_expected_failures(items: Sequence[Any]) -> None:
@@ -307,5 +308,16 @@ def mark_expected_failures(items: Sequence[Any]) -> None:
         if expectation is None:
             continue
         reason = xfail_reason(expectation)
-        item.add_marker(pytest.mark.xfail(reason=reason, strict=not expectation.intermittent))
+        item.add_marker(pytest.mark.xfail(reason=reason, strict=not expectation.may_pass))
         item.user_properties.append(("expected_failure", reason))
+        setattr(item, MATCHED_ATTRIBUTE, expectation)
+
+
+#: The attribute of a collected test that holds the expectation it matched.
+MATCHED_ATTRIBUTE = "procspec_expectation"
+
+
+def matched(item: Any) -> Optional[Expectation]:
+    """The expectation a collected test matched (:func:`mark_expected_failures`), if any."""
+    found = getattr(item, MATCHED_ATTRIBUTE, None)
+    return found if isinstance(found, Expectation) else None

@@ -91,7 +91,7 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
                 outcomes[cid].append(test["outcome"])
         returncode = -1 if ran.returncode is None else ran.returncode
         return SuiteRun(returncode, dict(outcomes), out[-6000:] + err[-3000:],
-                        leftovers=_kill_tagged(tag), seconds=time.monotonic() - started,
+                        leftovers=kill_tagged(tag), seconds=time.monotonic() - started,
                         tests=tests)
 
 
@@ -101,7 +101,7 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
 HELPER_EXIT_GRACE = 3.0
 
 
-def _kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
+def kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
     """Processes of a finished run still alive ``grace`` s after it ended (found by the
     run's tag); killed."""
     tagged = []

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+# pytest's skip (``pytest.skip.Exception``): pytest reports it as skipped, and Hypothesis
+# re-raises it at once, ending the property.
+from _pytest.outcomes import Skipped as _Skip
+
 from harness import tally
 from harness.claims import load_claims
-
-try:  # the plugin's skip: pytest reports it as skipped, Hypothesis re-raises it at once
-    from _pytest.outcomes import Skipped as _Skip
-except ImportError:  # pragma: no cover - the kit always installs pytest
-    _Skip = Exception  # type: ignore[assignment,misc]
 
 
 class Violation(AssertionError):
@@ -42,7 +41,7 @@ class Violation(AssertionError):
         super().__init__(message(claim_id, expected, measured, **figures))
 
 
-class Unjudged(_Skip):  # type: ignore[misc,valid-type]
+class Unjudged(_Skip):
     """The test cannot judge its claim on this subject: its premise never occurred."""
 
     def __init__(self, why: str) -> None:

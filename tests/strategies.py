@@ -315,3 +315,32 @@ fd_child_counts = st.integers(min_value=1, max_value=6)
 #: How many clients, one after another, after the first one (FD-002): enough that one
 #: descriptor per client shows as several.
 fd_echo_clients = st.integers(min_value=3, max_value=12)
+
+
+# --- children, exit, stdio (specs/children.md, exit.md, stdio.md) ----------------------
+
+#: What the parent does to a running child before it looks at active_children() again.
+kids_acts = st.sampled_from(["join(timeout)", "is_alive()", "join(0)"])
+
+#: sys.exit() reasons: ints (nothing printed) and objects that are neither int nor None
+#: (their str() printed): short text, lists.
+exit_reasons = st.one_of(
+    st.integers(min_value=0, max_value=255),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20),
+    st.lists(st.integers(min_value=-5, max_value=5), max_size=3))
+
+#: Exception messages: words the traceback must carry.
+exit_messages = st.from_regex(r"[a-z][a-z0-9_]{2,15}", fullmatch=True)
+
+#: Signals whose default action ends a process without a core file, and that neither the
+#: interpreter (SIGINT) nor the lifecycle claims (SIGTERM, SIGKILL) own.
+exit_signals = st.sampled_from(["SIGUSR1", "SIGUSR2", "SIGHUP", "SIGALRM", "SIGPIPE"])
+
+#: How long a child's non-daemon thread outlives its target (short: the > 1 s case is an
+#: explicit example of the test).
+exit_thread_seconds = st.sampled_from([0.05, 0.2])
+
+#: A broken standard stream: (who breaks it, which, how).
+stdio_breaks = st.tuples(st.sampled_from(["parent", "child"]),
+                         st.sampled_from(["stdout", "stderr"]),
+                         st.sampled_from(["none", "closed"]))

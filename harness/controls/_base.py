@@ -25,6 +25,12 @@ class ControlContext:
     def current_process(self) -> Any:
         return self._base.current_process()
 
+    def active_children(self) -> list:
+        return list(self._base.active_children())
+
+    def parent_process(self) -> Any:
+        return self._base.parent_process()
+
     def get_start_method(self) -> str:
         return str(self._base.get_start_method())
 

@@ -28,6 +28,8 @@ _BASE = base_context("fork")
 _Real: Any = _BASE.Process
 #: The other start methods' real contexts (spawn where the platform lacks forkserver).
 _OTHER_BASES = {"spawn": base_context("spawn"), "forkserver": base_context("forkserver")}
+_SpawnProcess: Any = _OTHER_BASES["spawn"].Process
+_ForkServerProcess: Any = _OTHER_BASES["forkserver"].Process
 
 #: How late the "late" controls return (seconds): beyond every prompt bound procspec uses.
 LATENESS = 0.5
@@ -45,7 +47,7 @@ class SerialStart(_SerialStartDefect, _Real):
     """start() runs the child to its end before it returns (serialized inside start())."""
 
 
-class SerialStartSpawn(_SerialStartDefect, _OTHER_BASES["spawn"].Process):
+class SerialStartSpawn(_SerialStartDefect, _SpawnProcess):
     """SerialStart on spawn."""
 
 
@@ -93,7 +95,7 @@ class LockSerialized(_LockDefect, _Real):
     """start() returns at once, but every child holds one file lock (flock) while it runs."""
 
 
-class LockSerializedForkserver(_LockDefect, _OTHER_BASES["forkserver"].Process):
+class LockSerializedForkserver(_LockDefect, _ForkServerProcess):
     """LockSerialized on forkserver."""
 
 

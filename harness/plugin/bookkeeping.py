@@ -22,6 +22,7 @@ import pytest
 from harness import figures, outcomes
 from harness.claims import load_claims
 from harness.expectations import mark_expected_failures
+from harness.expectations import matched as matched_expectation
 from harness.kit import TESTS_DIR
 from harness.plugin import tallies
 from harness.plugin.options import subject_of
@@ -36,6 +37,9 @@ MARKERS = {
     "echo": "claims of specs/echo-server.md (the one-process-per-connection echo server)",
     "api": "claims of specs/process-api.md (name set later, daemon, close, stop after end)",
     "descriptors": "claims of specs/descriptors.md (no descriptor leaks: children, echo server)",
+    "children": "claims of specs/children.md (active_children, daemon default, sentinel, ...)",
+    "exit": "claims of specs/exit.md (stderr at exit, threads, signals, atexit)",
+    "stdio": "claims of specs/stdio.md (a child's stdin, broken streams, descriptors)",
     "meta": "tests of the harness itself and of the negative controls",
     "slow": "long-running meta-tests (deselect with -m 'not slow')",
 }
@@ -179,6 +183,22 @@ def own_violations(item: pytest.Item, exc: Optional[BaseException]) -> list[str]
     return found
 
 
+def _recorded_intermittency(item: pytest.Item, exc: BaseException) -> list[str]:
+    """The test's claims, when the expectation it matched lists ``flaky``
+    (harness.expectation_rules) and ``exc`` is Hypothesis saying the subject behaved
+    differently on replay: a verdict of the test's own claim that did not recur, or draws
+    it could not replay (``FlakyStrategyDefinition``). That is the recorded outcome, not an
+    inconclusive result; anything else in ``exc`` keeps it inconclusive."""
+    expectation = matched_expectation(item)
+    if expectation is None or not expectation.flaky or not _is_flaky(exc):
+        return []
+    own = item_claims(item)
+    leaves = [leaf for leaf in _leaves(exc) if leaf is not exc]
+    if any(not (isinstance(leaf, Violation) and leaf.claim_id in own) for leaf in leaves):
+        return []
+    return list(own)
+
+
 def classify(item: pytest.Item, call: pytest.CallInfo[Any],
              report: pytest.TestReport) -> tuple[str, list[str]]:
     """(kind, the claims a verdict names) for one phase's report."""
@@ -193,6 +213,8 @@ def classify(item: pytest.Item, call: pytest.CallInfo[Any],
         if call.when == "call" else []
     if report.skipped:
         if hasattr(report, "wasxfail"):
+            if not claims and call.when == "call" and excinfo is not None:
+                claims = _recorded_intermittency(item, excinfo.value)
             return (outcomes.XFAILED, claims) if claims else (outcomes.INCONCLUSIVE, [])
         return outcomes.SKIPPED, []
     if call.when == "call" and excinfo is None:  # the test raised nothing, yet failed:

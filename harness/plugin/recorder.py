@@ -89,6 +89,7 @@ class Recorder:
                 terminalreporter.write_line(
                     f"{inconclusive} test(s) inconclusive: they failed without a verdict "
                     "on their claim (timeout, crash, setup or teardown error)")
+            terminalreporter.write_line(judged_line(tests))
         for tool, how in sorted(self.missing_tools.items()):
             terminalreporter.write_line(
                 f"procspec: {tool} is not installed, so the tests that drive it were "
@@ -104,6 +105,24 @@ class Recorder:
                    "tests": sorted(self.tests.values(), key=lambda t: t["nodeid"])}
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+
+
+def judged_line(tests: list[dict[str, Any]]) -> str:
+    """What the run judged: examples, judged, rejected (and the commonest reason), and
+    how many tests judged nothing (unjudged: never a pass)."""
+    figures = [t["figures"] for t in tests if "judged" in t["figures"]]
+    judged = sum(int(f["judged"]) for f in figures)
+    rejected = sum(int(f["rejected"]) for f in figures)
+    reasons: dict[str, int] = defaultdict(int)
+    for f in figures:
+        for why, n in (f.get("rejected_because") or {}).items():
+            reasons[why] += int(n)
+    unjudged = sum(t["outcome"] == outcomes.UNJUDGED for t in tests)
+    line = (f"judged {judged} example(s) in {len(figures)} test(s); rejected {rejected}"
+            + (f" (most often: {max(reasons, key=reasons.__getitem__)})" if reasons else "")
+            + (f"; {unjudged} test(s) unjudged: they judged no example, so their cells "
+               "say 'unjudged', not 'pass'" if unjudged else ""))
+    return "procspec: " + line
 
 
 def claim_table(tests: list[dict[str, Any]]) -> list[list[str]]:

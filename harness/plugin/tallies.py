@@ -6,7 +6,9 @@ pytest-trio and others wrap it), any other test's body as one example. After the
 
 - a test that passed without judging one example is reported as skipped, kind
   :data:`harness.outcomes.UNJUDGED`, with the reasons its examples were rejected;
-- a test that ended with :class:`harness.verdict.Unjudged` is that kind too;
+- a test that ended with :class:`harness.verdict.Unjudged` is that kind too, and so is
+  one that Hypothesis gave up on (a health check, Unsatisfiable) after rejected examples,
+  none judged;
 - every claim test's report carries ``examples``, ``judged``, ``rejected`` (and
   ``rejected_because``) as figures: in the results JSON and the JUnit properties.
 
@@ -56,28 +58,35 @@ def tally_of(item: pytest.Item) -> Optional[tally.Tally]:
     return item.stash.get(TALLY, None)
 
 
+#: Hypothesis's errors for "every example was rejected": unjudged when none judged.
+_GAVE_UP = ("FailedHealthCheck", "Unsatisfiable")
+
+
 def unjudged_reason(item: pytest.Item, call: pytest.CallInfo[Any],
                     report: pytest.TestReport) -> Optional[str]:
     """Why this call phase judged nothing (None when it judged, or is no claim test's)."""
     counted = tally_of(item)
     if call.when != "call" or counted is None:
         return None
-    from hypothesis.errors import Unsatisfiable
-
     from harness.verdict import Unjudged
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, Unjudged):
         return excinfo.value.why
-    if counted.judged == 0 and (report.passed or (
-            excinfo is not None and isinstance(excinfo.value, Unsatisfiable))):
-        # Unsatisfiable: Hypothesis tried every input the strategy has (a test of a few
-        # explicit examples) and rejected them all: nothing judged, which is no failure
+    if excinfo is not None and type(excinfo.value).__name__ in _GAVE_UP \
+            and counted.judged == 0 and counted.rejected:
+        # Hypothesis gave up on rejected examples before procspec's own count did: it
+        # tried every input the strategy has (Unsatisfiable: a test of a few explicit
+        # examples, or ECHO-007's 7 possible inputs on multiprocessing.dummy) or its health
+        # check stopped it: nothing judged, which is no failure
+        return counted.why_unjudged()
+    if report.passed and counted.judged == 0:
         return counted.why_unjudged()
     return None
 
 
 def mark_unjudged(item: pytest.Item, report: pytest.TestReport, why: str) -> None:
-    """Report the call as skipped, saying why nothing was judged."""
+    """Turn a passed report (or one Hypothesis gave up on after rejections only) into a
+    skipped one that says why nothing was judged."""
     if not report.skipped:
         _, line, _ = item.location
         report.outcome = "skipped"

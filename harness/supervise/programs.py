@@ -75,9 +75,26 @@ def run_program(cmd: Sequence[str], timeout: Optional[float], cwd: Optional[str]
     ``give_up(stdout so far, pid)``, asked while the program runs, may name a reason to end
     it early (killed with its session). ``end_group`` kills whatever is left of the
     program's process group after it has ended (children it left behind)."""
+    from harness import interrupts
+
+    signum = interrupts.interrupted()
+    if signum is not None:  # the command line was told to stop: start nothing more
+        return ProgramOutput(128 + signum, False, "",
+                             "procspec: not started: the command was interrupted")
     proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, text=True, cwd=cwd,
                             env=dict(env) if env is not None else None)
+    if interrupts.installed():  # the command line's signals reach it
+        interrupts.register(proc)
+    try:
+        return _finish(proc, timeout, give_up, end_group)
+    finally:
+        interrupts.unregister(proc)
+
+
+def _finish(proc: subprocess.Popen, timeout: Optional[float],
+            give_up: Optional[Callable[[str, int], Optional[str]]],
+            end_group: bool) -> ProgramOutput:
     if give_up is None and not end_group:
         timed_out = False
         try:

@@ -21,15 +21,45 @@ def test_bench_runs_both_suites_and_reports_ratio_and_topics(tmp_path):
     ran = subprocess.run(
         [sys.executable, "-m", "harness", "bench", "--methods", "fork",
          "--cpython-tests", "test_current", "--json", str(out),
-         "--claim", "LIFE-001", "--backend", "fork", "-n", "0"],
+         "--claim", "LIFE-001", "--backend", "fork", "-n", "0", "--max-ratio", "1000"],
         capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
-    data = json.loads(out.read_text())
+    judged = json.loads(out.read_text())
+    (data,) = judged["runs"]
     assert data["verify"]["outcomes"] == {"passed": 1}
     assert list(data["verify"]["by_topic"]) == ["LIFE"]
     assert [r["label"] for r in data["cpython"]["runs"]] == ["cpython fork"]
     assert data["ratio"] is not None and data["ratio"] > 0
+    assert judged["median_ratio"] == data["ratio"] and judged["within_budget"]
     assert "ratio" in ran.stdout and "by topic" in ran.stdout
+    summary = subprocess.run([sys.executable, "-m", "harness", "bench", "--summary", str(out)],
+                             capture_output=True, text=True, timeout=60)
+    assert summary.returncode == 0 and data["python"] in summary.stdout, summary
+
+
+def test_bench_fails_above_its_ratio_budget(tmp_path):
+    """The budget is wired: over it, bench exits 3 (the number is README's; no time is
+    judged here, the budget is set below any possible ratio)."""
+    from harness.bench import OVER_BUDGET, cpython_command
+
+    if cpython_command("fork", "test_current", str(tmp_path)) is None:
+        pytest.skip("this interpreter ships no CPython multiprocessing tests")
+    ran = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--methods", "fork",
+         "--cpython-tests", "test_current", "--max-ratio", "0",
+         "--claim", "LIFE-001", "--backend", "fork", "-n", "0"],
+        capture_output=True, text=True, timeout=300)
+    assert ran.returncode == OVER_BUDGET, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "OVER the budget of 0.0" in ran.stdout
+
+
+def test_readme_states_the_budget_bench_enforces():
+    from harness.bench import RATIO_BUDGET
+    from harness.kit import CHECKOUT
+
+    if CHECKOUT is None:
+        pytest.skip("README.md is in the checkout")
+    assert f"budget of {RATIO_BUDGET}" in (CHECKOUT / "README.md").read_text(encoding="utf-8")
 
 
 def test_bench_names_the_harness_modules_without_a_bytecode_cache(tmp_path, monkeypatch):

@@ -1,12 +1,13 @@
 """The kit as a consumer gets it (issue 10, item 6): a wheel, a fresh venv, a library.
 
 Builds procspec's wheel from the checkout once per module (per xdist worker), then, for
-Python 3.9 and 3.13, creates a fresh venv in a temporary directory outside the checkout,
-installs the wheel (its dependencies from PyPI) and two tiny third-party packages written
-here: ``healthyproc`` (a real fork context's ``Process``) and ``quirkyproc`` (a fork
-``Process`` subclass whose children turn ``sys.exit()`` into exit code 1: a documented
-deviation from LIFE-013, recorded in its own ``quirkyproc.json``). From that directory,
-with no checkout in sight, it runs the console script as a library's CI would:
+Python 3.9 and 3.13 and PyPy 3 (Debian's ``pypy3``), creates a fresh venv in a temporary
+directory outside the checkout, installs the wheel (its dependencies from PyPI) and two
+tiny third-party packages written here: ``healthyproc`` (a real fork context's
+``Process``) and ``quirkyproc`` (a fork ``Process`` subclass whose children turn
+``sys.exit()`` into exit code 1: a documented deviation from LIFE-013, recorded in its
+own ``quirkyproc.json``). From that directory, with no checkout in sight, it runs the
+console script as a library's CI would:
 
 - ``procspec-kit verify --backend healthyproc:context()``: exit 0, every claim that applies
   to a fork backend ``pass`` (the spawn/forkserver-only ones ``skip``);
@@ -16,12 +17,12 @@ with no checkout in sight, it runs the console script as a library's CI would:
   LIFE-013 ``FAIL``;
 - ``procspec-kit report`` on the results: the deviation and its reason in the matrix.
 
-To keep the time bounded, the two verify runs cover the lifecycle topic (``-m lifecycle``)
-on 3.9 and every claim on 3.13. Every step is timed (``record_property``: the venv, the
-installs, each run), every subprocess is bounded (its whole session is killed when it
-overstays), and the temporary directories are removed. An interpreter that is missing
-skips its case, with the reason, except under ``CI``, where it fails.
-"""
+To keep the time bounded, the two verify runs cover the lifecycle topic (``-m
+lifecycle``) on 3.9, every claim on 3.13, and three lifecycle claims on PyPy. Every step
+is timed (``record_property``: the venv, the installs, each run), every subprocess is
+bounded (its whole session is killed when it overstays), and the temporary directories
+are removed. An interpreter that is missing skips its case, with the reason, except under
+``CI``, where it fails."""
 
 from __future__ import annotations
 
@@ -101,10 +102,20 @@ PACKAGES = {
 EXPECTATIONS = {"implementation": "quirkyproc",
                 "expectations": [{"claim": "LIFE-013", "reason": QUIRK_REASON}]}
 
+#: Debian's PyPy 3 (found on PATH; pyenv's pypy3.* too, by toxfile.py's rule).
+PYPY = "pypy3"
+
 #: The interpreters, and what each verify run covers there (bounded time).
 CASES = [
     pytest.param("3.9", ["-m", "lifecycle"], id="py3.9-lifecycle"),
     pytest.param("3.13", [], id="py3.13-every-claim"),
+    # PyPy (Debian's pypy3; .ci/run installs it): the wheel's environment markers must
+    # give it a psutil that imports there (<7.1; it builds from source there); three
+    # lifecycle claims
+    # in one process keep it cheap (measured: the whole case 173 s with -n auto, 25-35 s
+    # per verify run; with -n 0, 28 s, most of it PyPy importing pytest and the kit).
+    pytest.param(PYPY, ["-m", "lifecycle", "--claim", "LIFE-011", "--claim", "LIFE-013",
+                        "--claim", "LIFE-016", "-n", "0"], id="pypy3-three-claims"),
 ]
 
 
@@ -147,6 +158,8 @@ def run(cmd: list[str], budget: Budget, cap: float, cwd: Path, env: dict[str, st
 def find_python(version: str) -> Optional[str]:
     """An interpreter of ``version`` (e.g. ``3.9``): pyenv's newest patch release, else
     ``pythonX.Y`` on PATH; only one that runs and says it is that version."""
+    if version == PYPY:
+        return _pypy()
     root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     candidates = []
     for path in (root / "versions").glob(f"{version}.*/bin/python"):
@@ -167,6 +180,19 @@ def find_python(version: str) -> Optional[str]:
         if said.returncode == 0 and said.stdout.strip() == version:
             return python
     return None
+
+
+def _pypy() -> Optional[str]:
+    """``pypy3`` on PATH, when it is PyPy and can make a venv (Debian: pypy3-venv)."""
+    found = shutil.which(PYPY)
+    if found is None:
+        return None
+    ask = "import platform, venv, ensurepip; print(platform.python_implementation())"
+    try:
+        said = subprocess.run([found, "-c", ask], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return found if said.returncode == 0 and said.stdout.strip() == "PyPy" else None
 
 
 def consumer_env(venv: Path) -> dict[str, str]:
@@ -205,11 +231,14 @@ def claim_table(stdout: str) -> dict[str, dict[str, str]]:
     lines = stdout.splitlines()
     starts = [i for i, line in enumerate(lines) if "procspec: claim x implementation" in line]
     assert starts, f"no claim table in the output:\n{_tail(stdout)}"
-    header = lines[starts[-1] + 1]
+    first = starts[-1] + 1
+    while first < len(lines) and not lines[first].strip():  # -n 0 prints a blank line first
+        first += 1
+    header = lines[first] if first < len(lines) else ""
     columns = [(m.start(), m.group()) for m in re.finditer(r"\S+", header)]
     assert columns and columns[0][1] == "claim", f"not a claim table header: {header!r}"
     table: dict[str, dict[str, str]] = {name: {} for _, name in columns[1:]}
-    for line in lines[starts[-1] + 2:]:
+    for line in lines[first + 1:]:
         match = re.match(r"^([A-Z]+-\d{3})\s", line)
         if not match:
             break
@@ -233,9 +262,10 @@ def expected_cells(selection: list[str], results: dict[str, Any]) -> dict[str, s
     ``missing_tools`` in the results) keeps the cell it got, if that is ``partial`` or
     ``skip``: the machine's gap, not the backend's."""
     topic = selection[1] if selection[:1] == ["-m"] else None
+    chosen = {selection[i + 1] for i, arg in enumerate(selection[:-1]) if arg == "--claim"}
     expected = {cid: ("pass" if applies_to_fork(claim) else "skip")
                 for cid, claim in load_claims().items()
-                if topic is None or claim.topic == topic}
+                if (topic is None or claim.topic == topic) and (not chosen or cid in chosen)}
     tools = results.get("missing_tools") or {}
     for test in results["tests"]:
         if test["outcome"] == "skipped" and any(tool in test["message"] for tool in tools):

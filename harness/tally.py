@@ -30,7 +30,8 @@ REJECTIONS_BEFORE_GIVING_UP = 10
 #: Once a test has had this many examples rejected (and judged some), further examples are
 #: rejected before they run: Hypothesis would otherwise draw up to ten times its example
 #: count, each one starting processes, to replace examples whose premise a subject defeats
-#: most of the time. The tally still says how many were judged and rejected, and why.
+#: most of the time. The tally still says how many were judged and rejected, and why. Not
+#: once an example has failed: Hypothesis's shrinking and replay must run what they ask.
 MOST_REJECTED_RUN = 30
 
 
@@ -43,6 +44,9 @@ class Tally:
     checks_this_example: int = 0
     rejected_this_example: Optional[str] = None
     in_example: bool = False
+    failed: bool = False
+    """An example failed: Hypothesis is shrinking or replaying it, and every example it
+    asks for must run (see :data:`MOST_REJECTED_RUN`)."""
     drawn: bool = False
     """The examples are drawn by Hypothesis (``@given``): a rejected one is replaced."""
 
@@ -115,12 +119,15 @@ def counting(body: Callable[..., Any]) -> Callable[..., Any]:
     """``body`` (one example's call) wrapped to count it in the current tally."""
 
     def one_example(*args: Any, **kwargs: Any) -> Any:
-        if _current.rejected >= MOST_REJECTED_RUN:
+        if _current.rejected >= MOST_REJECTED_RUN and not _current.failed:
             from hypothesis import reject
             reject()  # not run, not counted: see MOST_REJECTED_RUN
         begin_example()
         try:
             return body(*args, **kwargs)
+        except AssertionError:  # a verdict (Violation) or any other failure
+            _current.failed = True
+            raise
         finally:
             end_example()
 

@@ -206,6 +206,9 @@ def classify(item: pytest.Item, call: pytest.CallInfo[Any],
     if unjudged is not None:
         tallies.mark_unjudged(item, report, unjudged)
         return outcomes.UNJUDGED, []
+    if tallies.judged_then_gave_up(item, call):
+        tallies.mark_passed(report)
+        return outcomes.PASSED, []
     if report.passed:
         return outcomes.PASSED, []
     excinfo = call.excinfo

@@ -35,6 +35,7 @@ def _counted(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     if not _counted(item):
+        tally.begin_test()  # nothing of an earlier test's count is left to be read
         return (yield)
     assert isinstance(item, pytest.Function)
     handle = getattr(item.obj, "hypothesis", None)
@@ -82,6 +83,21 @@ def unjudged_reason(item: pytest.Item, call: pytest.CallInfo[Any],
     if report.passed and counted.judged == 0:
         return counted.why_unjudged()
     return None
+
+
+def judged_then_gave_up(item: pytest.Item, call: pytest.CallInfo[Any]) -> bool:
+    """Hypothesis gave up on drawing (Unsatisfiable: every drawn example was rejected)
+    after some examples, the explicit ones, had judged the claim and held: a pass, its
+    rejections counted (a failing example would have been reported instead)."""
+    counted = tally_of(item)
+    excinfo = call.excinfo
+    return call.when == "call" and counted is not None and counted.judged > 0 \
+        and excinfo is not None and type(excinfo.value).__name__ in _GAVE_UP
+
+
+def mark_passed(report: pytest.TestReport) -> None:
+    report.outcome = "passed"
+    report.longrepr = None
 
 
 def mark_unjudged(item: pytest.Item, report: pytest.TestReport, why: str) -> None:

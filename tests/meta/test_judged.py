@@ -16,7 +16,7 @@ addopts = --strict-markers
 
 JUDGED = """
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from harness.verdict import holds, premise, violated
 
 CALLS = []
@@ -64,6 +64,14 @@ def test_judges_then_fails(n):
     premise(n % 3 != 0, "a draw divisible by 3 (LIFE-010's)")
     holds(n < 500) or violated("LIFE-001", "n < 500", n)
 
+@pytest.mark.claim("LIFE-001")
+@settings(max_examples=10, database=None)
+@given(n=st.integers(0, 3))
+@example(n=7)
+def test_explicit_example_judges_every_drawn_one_is_rejected(n):
+    premise(n == 7, "a drawn example (LIFE-010's)")
+    holds(n == 7) or violated("LIFE-001", "7", n)
+
 @pytest.mark.meta
 def test_rejections_stop_early():
     assert len(CALLS) == 10, CALLS
@@ -92,9 +100,10 @@ def test_a_test_that_judged_nothing_is_unjudged_never_pass(judged_run):
         "test_plain_judges": "passed",
         "test_whole_test_premise": "unjudged",
         "test_judges_then_fails": "verdict",
+        "test_explicit_example_judges_every_drawn_one_is_rejected": "passed",
         "test_rejections_stop_early": "passed",
     }, kinds
-    result.stdout.fnmatch_lines(["LIFE-001*FAIL 1/7*"])
+    result.stdout.fnmatch_lines(["LIFE-001*FAIL 1/8*"])
     result.stdout.fnmatch_lines(["*unjudged: no example judged the claim (10 rejected: the "
                                  "child never ran its target (LIFE-010's) (10x))*"])
 
@@ -113,3 +122,5 @@ def test_every_claim_test_records_what_it_judged(judged_run):
     plain = tests["test_plain_judges"]["figures"]
     assert (plain["examples"], plain["judged"], plain["rejected"]) == (1, 1, 0), plain
     assert "judged" not in tests["test_rejections_stop_early"]["figures"]  # no claim
+    explicit = tests["test_explicit_example_judges_every_drawn_one_is_rejected"]["figures"]
+    assert explicit["judged"] == 1 and explicit["rejected"] >= 4, explicit

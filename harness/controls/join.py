@@ -124,6 +124,18 @@ class JoinEarly(_Real):
         super().join(0.01 if timeout is None else min(timeout, 0.01))
 
 
+#: How long ``join-gives-up`` waits: an internal constant of the kind a real implementation
+#: might have (every drawn child of the join and lifecycle claims ends well before it).
+GIVES_UP_AFTER = 1.0
+
+
+class JoinGivesUp(_Real):
+    """join() without a timeout waits at most a fixed second: longer children still run."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        super().join(GIVES_UP_AFTER if timeout is None else timeout)
+
+
 class JoinLate(_Real):
     """join() returns half a second after it should (its child's end, or the timeout)."""
 
@@ -228,6 +240,8 @@ CONTROLS = [
                          "API-005"}),
     _control("join-early", "join() returns after 10 ms, before its child ends", JoinEarly,
              {"JOIN-001", "LIFE-018", "LIFE-020"}),
+    _control("join-gives-up", f"join() without a timeout gives up after {GIVES_UP_AFTER:g} s",
+             JoinGivesUp, {"JOIN-001"}),
     _control("join-late", f"join() returns {LATENESS} s late", JoinLate,
              {"JOIN-003", "JOIN-004", "JOIN-006", "JOIN-007"}),
     _control("join-waits-for-younger", "join() also waits for every younger sibling",

@@ -148,7 +148,7 @@ class Watch:
 
     def __init__(self, root: Optional[int] = None) -> None:
         self.root = os.getpid() if root is None else root
-        self._helpers: dict[int, tuple[bool, float]] = {}
+        self._helpers: dict[int, tuple[bool, float, bool]] = {}
         present = descendants(self.root)
         self.before = set(present) if root is None else set()
         self.seen: set[int] = set()
@@ -157,12 +157,15 @@ class Watch:
         self._faults0 = self._faults(present)
 
     def _is_helper(self, pid: int) -> bool:
-        """A helper of the root. A "no" is final only once the process has been looked at
-        for HELPER_SETTLE s: a helper is started by fork and exec, and until the exec it
-        shows its parent's command line."""
+        """A helper of the root. A "no" is final only when a look made HELPER_SETTLE s or
+        more after the first one still says no: a helper is started by fork and exec, and
+        until the exec it shows its parent's command line. (Finalizing a first "no" after
+        that time without a last look made, under load, a fork server first seen before its
+        exec count as the scenario's own process: ended with the scenario, and every later
+        forkserver start() of that worker failed.)"""
         now = time.monotonic()
-        known, since = self._helpers.get(pid, (False, now))
-        if known or now - since >= HELPER_SETTLE:
+        known, since, final = self._helpers.get(pid, (False, now, False))
+        if known or final:
             return known
         stat = _stat(pid)
         helper = False
@@ -175,7 +178,7 @@ class Watch:
                 helper = is_helper(psutil.Process(pid))
             except psutil.Error:
                 helper = False
-        self._helpers[pid] = (helper, since)
+        self._helpers[pid] = (helper, since, now - since >= HELPER_SETTLE)
         if helper:
             self.seen.discard(pid)
         return helper

@@ -38,6 +38,20 @@ class ControlContext:
         return f"<ControlContext {self.Process.__name__}>"
 
 
+def backend_control(name: str, defect: str, process_class: Any, breaks: set[str],
+                    base: Any, *, declared: Optional[str] = None,
+                    context_class: type = ControlContext,
+                    unjudged: frozenset[str] = frozenset()) -> Any:
+    """A backend control: ``process_class`` behind a context on ``base`` (its start method
+    declared as ``base``'s, or ``declared``), breaking ``breaks`` (and leaving ``unjudged``
+    unjudged: :class:`harness.controls.Control`)."""
+    from harness.controls import Control
+
+    return Control(name=name, defect=defect, breaks=frozenset(breaks),
+                   context=context_class(process_class, base),
+                   start_method=declared or base.get_start_method(), unjudged=unjudged)
+
+
 def serve_main(prog: str, servers: dict[str, Callable[[str, int], None]],
                argv: Optional[Sequence[str]] = None) -> int:
     """``prog NAME --host H --port P``: run the broken server ``NAME`` of ``servers``."""

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from harness.child.broken_fork_server import ForkServerNotRestarted
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import ControlContext, backend_control, base_context
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
@@ -148,9 +148,8 @@ class ParentIsSelfContext(ControlContext):
 
 def _control(name: str, defect: str, process_class: Any, breaks: set[str],
              context_class: type = ControlContext) -> Control:
-    return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=context_class(process_class, _BASE),
-                   start_method=_BASE.get_start_method())
+    return backend_control(name, defect, process_class, breaks, _BASE,
+                           context_class=context_class)
 
 
 CONTROLS = [

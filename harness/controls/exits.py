@@ -13,7 +13,7 @@ import threading
 from typing import Any, Optional
 
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import backend_control, base_context
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
@@ -73,9 +73,7 @@ class AtexitSkipped(_RealSpawn):
 
 def _control(name: str, defect: str, process_class: Any, breaks: set[str],
              base: Any = _BASE) -> Control:
-    return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, base),
-                   start_method=base.get_start_method())
+    return backend_control(name, defect, process_class, breaks, base)
 
 
 CONTROLS = [

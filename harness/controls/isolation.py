@@ -16,7 +16,7 @@ from typing import Any, Optional
 from harness import mailbox
 from harness.child import isolation_state
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import backend_control, base_context
 
 _FORK = base_context("fork")
 _SPAWN = base_context("spawn")
@@ -110,9 +110,7 @@ class ArgumentsViaJson(_Fork):
 
 def _control(name: str, defect: str, process_class: Any, base: Any, breaks: set[str],
              declared: Optional[str] = None) -> Control:
-    return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, base),
-                   start_method=declared or base.get_start_method())
+    return backend_control(name, defect, process_class, breaks, base, declared=declared)
 
 
 CONTROLS = [

@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from harness import limits
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import backend_control, base_context
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
@@ -215,9 +215,7 @@ class LazyStart(_Real):
 
 def _control(name: str, defect: str, process_class: Any, breaks: set[str],
              base: Any = _BASE) -> Control:
-    return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, base),
-                   start_method=base.get_start_method())
+    return backend_control(name, defect, process_class, breaks, base)
 
 
 #: Serializing defects on other start methods than fork: the fork control's name -> its

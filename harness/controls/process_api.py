@@ -13,7 +13,7 @@ from multiprocessing import process as _process_module
 from typing import Any, Optional
 
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import backend_control, base_context
 
 _BASE = base_context("fork")
 _Real: Any = _BASE.Process
@@ -123,9 +123,7 @@ class StopAfterEndRewritesExitcode(_Real):
 
 
 def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
-    return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, _BASE),
-                   start_method=_BASE.get_start_method())
+    return backend_control(name, defect, process_class, breaks, _BASE)
 
 
 CONTROLS = [

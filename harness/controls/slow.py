@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from harness.controls import Control
-from harness.controls._base import ControlContext, base_context
+from harness.controls._base import backend_control, base_context
 
 _FORKSERVER = base_context("forkserver")
 _ForkServerProcess: Any = _FORKSERVER.Process
@@ -33,9 +33,7 @@ class DiesBeforeTarget(_ForkServerProcess):
 
 def _control(name: str, defect: str, process_class: Any, base: Any,
              breaks: set[str], unjudged: frozenset[str] = frozenset()) -> Control:
-    return Control(name=name, defect=defect, breaks=frozenset(breaks),
-                   context=ControlContext(process_class, base),
-                   start_method=base.get_start_method(), unjudged=unjudged)
+    return backend_control(name, defect, process_class, breaks, base, unjudged=unjudged)
 
 
 #: What a child that never runs its target leaves unjudged: every claim whose test needs

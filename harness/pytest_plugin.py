@@ -10,6 +10,8 @@ It only loads its parts (:mod:`harness.plugin`), each of which registers what it
 - :mod:`harness.plugin.tallies`: what each test judged (examples, judged, rejected); a
   test that judged nothing is *unjudged*, never a pass;
 - :mod:`harness.plugin.leaks`: the leak guard; SIGTERM handled like SIGINT;
+- :mod:`harness.plugin.hung`: one patience per run (shared by its workers), and verdicts
+  on a subject that hangs are not shrunk;
 - :mod:`harness.plugin.recorder`: the claim x implementation table, missing tools and the
   ``--results-json`` file.
 
@@ -31,5 +33,6 @@ pytest_plugins = [
     "harness.plugin.bookkeeping",
     "harness.plugin.tallies",
     "harness.plugin.leaks",
+    "harness.plugin.hung",
     "harness.plugin.recorder",
 ]

@@ -66,14 +66,20 @@ def unjudged_reason(item: pytest.Item, call: pytest.CallInfo[Any],
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, Unjudged):
         return excinfo.value.why
+    if excinfo is not None and type(excinfo.value).__name__ == "Unsatisfiable" \
+            and counted.judged == 0 and counted.rejected:
+        # Hypothesis ran out of inputs (a small strategy: every one tried) before
+        # REJECTIONS_BEFORE_GIVING_UP rejections: the same unjudged end, said by Hypothesis
+        return counted.why_unjudged()
     if report.passed and counted.judged == 0:
         return counted.why_unjudged()
     return None
 
 
 def mark_unjudged(item: pytest.Item, report: pytest.TestReport, why: str) -> None:
-    """Turn a passed report into a skipped one that says why nothing was judged."""
-    if report.passed:
+    """Turn a passed report (or one failed by Hypothesis's Unsatisfiable: see
+    :func:`unjudged_reason`) into a skipped one that says why nothing was judged."""
+    if report.passed or report.failed:
         path, line, _ = item.location
         report.outcome = "skipped"
         report.longrepr = (str(item.path), (line or 0) + 1, why)

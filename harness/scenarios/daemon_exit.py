@@ -116,7 +116,7 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
     later, or at the grace; its orphans come back to this process and are reaped."""
     key = f"{backend.name}:daemon-at-exit"  # this wait's own patience: no other wait's
     grace = patience.grace(key, limits.RETURN_SLACK + limits.SIGNAL_GRACE + 3.0)
-    overall = 2 * patience.grace(backend.name, limits.JOIN_GRACE)
+    overall = 2 * patience.grace(backend.name, limits.JOIN_GRACE, "end")
     cmd = [sys.executable, "-m", "harness.child.daemon_main", backend.name]
     main_done: Optional[float] = None
     child_ended: Optional[float] = None

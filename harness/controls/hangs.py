@@ -1,0 +1,138 @@
+"""Broken backends that hang, or whose waits lie: a verdict in seconds, whatever hangs.
+
+Issue 20 met two such implementations by hand (a copy of the standard library's
+``multiprocessing`` first on ``PYTHONPATH``): forkserver children that hang before they run
+their target (386 s for a run whose healthy twin took 15 s), and a ``poll()`` that inverts
+running and ended (killed after 600 s). These controls are of those kinds, plus the two
+plainest hangs of the wait primitives: a ``join()`` that never returns for any child, and
+an ``is_alive()`` that is always True. All four are the standard library's forkserver
+``Process`` with one defect; ``tests/meta/test_controls.py`` proves that each breaks
+exactly its declared claims, by verdict, in at most twice the time the same suite takes on
+the healthy forkserver context.
+
+Every hang here is bounded (the harness stops waiting; the hung call sleeps in short
+steps, so the harness's interrupt ends it), and none outlives its test process: a child
+that hangs before its target gives up after ``limits.HOLD_LIMIT``; an inverted ``poll()``
+tells the truth again once the interpreter exits (an ``atexit`` hook that runs before
+``multiprocessing``'s own, which joins every child it thinks is running).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import time
+from multiprocessing import popen_forkserver
+from typing import Any, Optional
+
+from harness import limits
+from harness.controls import Control
+from harness.controls._base import ControlContext, base_context
+
+_FORKSERVER = base_context("forkserver")
+_ForkServerProcess: Any = _FORKSERVER.Process
+
+#: How often a hung call wakes (it only sleeps; the harness's interrupt can end it then).
+_NAP = 0.05
+
+
+class HangsBeforeTarget(_ForkServerProcess):
+    """The fork server forks the child, whose bootstrap then sleeps before it would call
+    ``run()``: the child runs, never runs its target, and never ends by itself (it gives up
+    after ``limits.HOLD_LIMIT``, so that nothing outlives a broken run by much)."""
+
+    def _bootstrap(self, parent_sentinel: Any = None) -> int:
+        deadline = time.monotonic() + limits.HOLD_LIMIT
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+        os._exit(1)
+
+
+class JoinNeverReturns(_ForkServerProcess):
+    """``join()`` on a started process never returns, whatever its timeout and whether or
+    not the child has ended (``join()`` before ``start()`` is still refused)."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        assert self._popen is not None, "can only join a started process"
+        while True:
+            time.sleep(_NAP)
+
+
+class AlwaysAliveForkServer(_ForkServerProcess):
+    """``is_alive()`` is True always: before ``start()``, while running, after the end."""
+
+    def is_alive(self) -> bool:
+        return True
+
+
+_truthful = False
+"""Set once the interpreter exits: the inverted Popen tells the truth again, so that
+``multiprocessing``'s exit handler (which joins every child it still thinks is running)
+does not hang the test process."""
+
+
+def _tell_the_truth() -> None:
+    global _truthful
+    _truthful = True
+
+
+# Registered after multiprocessing.util's exit handler (imported above), so it runs first.
+atexit.register(_tell_the_truth)
+
+
+class InvertedPopen(popen_forkserver.Popen):
+    """The forkserver ``Popen`` whose ``poll()`` and ``wait()`` invert running and ended: a
+    running child looks ended with status 0 (``wait()`` returns at once), an ended child
+    looks running (``poll()`` gives None; ``wait()`` waits its whole timeout, and without
+    one never returns)."""
+
+    LIE = 0
+
+    def _ended(self) -> bool:
+        return popen_forkserver.Popen.poll(self, os.WNOHANG) is not None
+
+    def poll(self, flag: int = os.WNOHANG) -> Optional[int]:
+        if _truthful:
+            return super().poll(flag)
+        if flag != os.WNOHANG:
+            return self.wait(None)
+        return None if self._ended() else self.LIE
+
+    def wait(self, timeout: Optional[float] = None) -> Optional[int]:
+        if _truthful:
+            return super().wait(timeout)
+        if not self._ended():
+            return self.LIE
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not _truthful:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            time.sleep(_NAP if left is None else min(_NAP, left))
+        return super().wait(timeout)
+
+
+class PollInverted(_ForkServerProcess):
+    """A forkserver ``Process`` whose ``Popen`` is :class:`InvertedPopen`."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        return InvertedPopen(process_obj)
+
+
+def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
+    return Control(name=name, defect=defect, breaks=frozenset(breaks),
+                   context=ControlContext(process_class, _FORKSERVER),
+                   start_method=_FORKSERVER.get_start_method())
+
+
+CONTROLS = [
+    _control("hangs-before-target", "forkserver: each child sleeps in its bootstrap and never "
+             "runs its target", HangsBeforeTarget, set()),
+    _control("poll-inverted", "forkserver: Popen.poll()/wait() invert running and ended",
+             PollInverted, set()),
+    _control("join-never-returns", "forkserver: join() never returns for any started child",
+             JoinNeverReturns, set()),
+    _control("always-alive-forkserver", "forkserver: is_alive() is always True (also before "
+             "start())", AlwaysAliveForkServer, set()),
+]

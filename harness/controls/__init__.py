@@ -28,6 +28,10 @@ class Control:
     context: Any = None
     start_method: Optional[str] = None
     server_command: Optional[str] = None
+    timed: bool = False
+    """The controls proof also times it: its suite run takes at most
+    :data:`harness.suite.TIME_RATIO` times the same suite's on the healthy context of its
+    start method (run beside it, in the same suite run): a hang costs seconds."""
 
     @property
     def pytest_args(self) -> tuple[str, ...]:

@@ -25,6 +25,8 @@ import time
 from multiprocessing import popen_forkserver
 from typing import Any, Optional
 
+import psutil
+
 from harness import limits
 from harness.controls import Control
 from harness.controls._base import ControlContext, base_context
@@ -89,7 +91,15 @@ class InvertedPopen(popen_forkserver.Popen):
     LIE = 0
 
     def _ended(self) -> bool:
-        return popen_forkserver.Popen.poll(self, os.WNOHANG) is not None
+        """The child has ended: its status came, or the OS shows it gone or a zombie (the
+        fork server writes the status a moment after the end: the lie must not lag the
+        OS, or what it says would depend on that moment)."""
+        if popen_forkserver.Popen.poll(self, os.WNOHANG) is not None:
+            return True
+        try:
+            return psutil.Process(self.pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return True
 
     def poll(self, flag: int = os.WNOHANG) -> Optional[int]:
         if _truthful:

@@ -12,14 +12,11 @@ the healthy forkserver context.
 
 Every hang here is bounded (the harness stops waiting; the hung call sleeps in short
 steps, so the harness's interrupt ends it), and none outlives its test process: a child
-that hangs before its target gives up after ``limits.HOLD_LIMIT``; an inverted ``poll()``
-tells the truth again once the interpreter exits (an ``atexit`` hook that runs before
-``multiprocessing``'s own, which joins every child it thinks is running).
+that hangs before its target gives up after ``limits.HOLD_LIMIT``.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import time
 from multiprocessing import popen_forkserver
@@ -67,26 +64,15 @@ class AlwaysAliveForkServer(_ForkServerProcess):
         return True
 
 
-_truthful = False
-"""Set once the interpreter exits: the inverted Popen tells the truth again, so that
-``multiprocessing``'s exit handler (which joins every child it still thinks is running)
-does not hang the test process."""
-
-
-def _tell_the_truth() -> None:
-    global _truthful
-    _truthful = True
-
-
-# Registered after multiprocessing.util's exit handler (imported above), so it runs first.
-atexit.register(_tell_the_truth)
-
-
 class InvertedPopen(popen_forkserver.Popen):
-    """The forkserver ``Popen`` whose ``poll()`` and ``wait()`` invert running and ended: a
-    running child looks ended with status 0 (``wait()`` returns at once), an ended child
-    looks running (``poll()`` gives None; ``wait()`` waits its whole timeout, and without
-    one never returns)."""
+    """The forkserver ``Popen`` whose ``poll()`` inverts running and ended: a running child
+    looks ended with status 0, an ended one looks running (None). ``is_alive()``,
+    ``exitcode``, ``close()`` and the library's own list of live children ask it that way.
+    ``wait()`` (what ``join()`` calls) is honest: it waits on the sentinel and asks the
+    blocking ``poll()``, which tells the truth. (Inverting ``wait()`` too makes whether a
+    ``join()`` hangs depend on whether its child had ended at the call, a race: measured,
+    JOIN-004 and LIFE-009 then broke in some runs and not in others, and a control must
+    break exactly its claims every time.)"""
 
     LIE = 0
 
@@ -102,24 +88,9 @@ class InvertedPopen(popen_forkserver.Popen):
             return True
 
     def poll(self, flag: int = os.WNOHANG) -> Optional[int]:
-        if _truthful:
+        if flag != os.WNOHANG:  # the blocking poll of wait(): honest
             return super().poll(flag)
-        if flag != os.WNOHANG:
-            return self.wait(None)
         return None if self._ended() else self.LIE
-
-    def wait(self, timeout: Optional[float] = None) -> Optional[int]:
-        if _truthful:
-            return super().wait(timeout)
-        if not self._ended():
-            return self.LIE
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not _truthful:
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return None
-            time.sleep(_NAP if left is None else min(_NAP, left))
-        return super().wait(timeout)
 
 
 class PollInverted(_ForkServerProcess):
@@ -133,16 +104,17 @@ class PollInverted(_ForkServerProcess):
 def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
     return Control(name=name, defect=defect, breaks=frozenset(breaks),
                    context=ControlContext(process_class, _FORKSERVER),
-                   start_method=_FORKSERVER.get_start_method())
+                   start_method=_FORKSERVER.get_start_method(), timed=True)
 
 
 CONTROLS = [
     _control("hangs-before-target", "forkserver: each child sleeps in its bootstrap and never "
-             "runs its target", HangsBeforeTarget, set()),
-    _control("poll-inverted", "forkserver: Popen.poll()/wait() invert running and ended",
+             "runs its target", HangsBeforeTarget, {"LIFE-010", "ECHO-011"}),
+    _control("poll-inverted", "forkserver: Popen.poll() inverts running and ended (wait() "
+             "is honest)",
              PollInverted, set()),
     _control("join-never-returns", "forkserver: join() never returns for any started child",
-             JoinNeverReturns, set()),
+             JoinNeverReturns, {"LIFE-009", "JOIN-003", "JOIN-004", "JOIN-006", "JOIN-007"}),
     _control("always-alive-forkserver", "forkserver: is_alive() is always True (also before "
-             "start())", AlwaysAliveForkServer, set()),
+             "start())", AlwaysAliveForkServer, {"LIFE-001", "LIFE-009", "API-005"}),
 ]

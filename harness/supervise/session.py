@@ -19,8 +19,11 @@ from harness.supervise.observed import Observed, attempt
 from harness.supervise.slack import gave_up, slack_for
 from harness.supervise.watch import Watch
 
-#: The kind (harness.patience) of a wait for something a child posts (its sign of life).
-SIGN_OF_LIFE = "sign-of-life"
+#: The kinds (harness.patience) of the graces a session waits out: for something a child
+#: posts (its sign of life), for a child to end by itself, for a child to end after a
+#: signal (``terminate()``, ``kill()``: a control whose signal does nothing must not
+#: shorten the waits for children that end by themselves).
+SIGN_OF_LIFE, END, STOP = "sign-of-life", "end", "stop"
 
 
 class Session:
@@ -66,12 +69,15 @@ class Session:
 
     def join(self, proc: Any, timeout: Optional[float] = None, *,
              slack: Optional[float] = None, expected_end: Optional[float] = None,
-             grace: float = limits.JOIN_GRACE, bound: Optional[float] = None) -> Call:
+             grace: float = limits.JOIN_GRACE, bound: Optional[float] = None,
+             kind: str = END) -> Call:
         """``proc.join(timeout)``, bounded. The scenario stops waiting (the call did not
         return) ``slack`` s (default :meth:`slack`; a claim that owns "join() returns" passes
         its own) after the OS shows every process of the scenario has ended; at ``bound``
         (monotonic) if given (a timed join on a running child); else ``grace`` s after
-        ``expected_end`` (when the child's own work should be over; default now)."""
+        ``expected_end`` (when the child's own work should be over; default now). ``kind``:
+        what the grace waits for (harness.patience): :data:`END` (the child ends by itself),
+        :data:`STOP` (it ends after a signal)."""
         slack = self.slack("join") if slack is None else slack
         asked = time.monotonic()
         quiet_until = expected_end or asked
@@ -96,10 +102,10 @@ class Session:
                         return why
                 else:
                     settled_at = None
-            deadline = base + patience.grace(self.subject, grace, "end")  # the run's, now
+            deadline = base + patience.grace(self.subject, grace, kind)  # the run's, now
             if now >= deadline:
                 patience.expired(self.subject, "join() on a running child did not return "
-                                 f"within {deadline - asked:.1f} s", "end")
+                                 f"within {deadline - asked:.1f} s", kind)
                 return f"join() did not return within {deadline - asked:.1f} s (child running)"
             return None
 
@@ -170,14 +176,14 @@ class Session:
                 return os.path.exists(path)
             time.sleep(limits.POLL_INTERVAL)
 
-    def settle(self, grace: float = limits.JOIN_GRACE, since: Optional[float] = None
-               ) -> bool:
+    def settle(self, grace: float = limits.JOIN_GRACE, since: Optional[float] = None,
+               kind: str = END) -> bool:
         """Wait (bounded: ``grace`` s from ``since``, default now) until no process of the
         scenario runs; True when none does."""
         base = time.monotonic() if since is None else since
         while self.watch.scan().live:
-            if time.monotonic() >= base + patience.grace(self.subject, grace, "end"):
-                patience.expired(self.subject, "a child did not end", "end")
+            if time.monotonic() >= base + patience.grace(self.subject, grace, kind):
+                patience.expired(self.subject, "a child did not end", kind)
                 return False
             time.sleep(limits.POLL_INTERVAL)
         return True

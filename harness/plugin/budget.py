@@ -41,6 +41,7 @@ STARTED_ENV = "PROCSPEC_RUN_STARTED"
 
 _DEADLINE = pytest.StashKey[Optional[float]]()
 _BUDGET = pytest.StashKey[float]()
+_STARTED_BEFORE = pytest.StashKey[Optional[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,7 +53,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
+        config.stash[_STARTED_BEFORE] = os.environ.get(STARTED_ENV)
         os.environ[STARTED_ENV] = repr(time.time())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _STARTED_BEFORE not in config.stash:
+        return
+    before = config.stash[_STARTED_BEFORE]  # a run inside a run gives the outer's back
+    if before is None:
+        os.environ.pop(STARTED_ENV, None)
+    else:
+        os.environ[STARTED_ENV] = before
 
 
 def default_budget(tests: int, workers: int) -> float:

@@ -20,31 +20,35 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, Optional
 
 import pytest
 
 from harness import patience
 from harness.verdict import Decided, Violation
 
-_CREATED = pytest.StashKey[str]()
+_CREATED = pytest.StashKey[tuple[str, Optional[str]]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller's directory is in its environment
     where = tempfile.mkdtemp(prefix="procspec-patience-")
+    config.stash[_CREATED] = (where, os.environ.get(patience.DIR_ENV))
     os.environ[patience.DIR_ENV] = where
-    config.stash[_CREATED] = where
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    where = config.stash.get(_CREATED, None)
-    if where is None:
+    created = config.stash.get(_CREATED, None)
+    if created is None:
         return
+    where, before = created
     shutil.rmtree(where, ignore_errors=True)
-    if os.environ.get(patience.DIR_ENV) == where:
-        del os.environ[patience.DIR_ENV]
+    if os.environ.get(patience.DIR_ENV) == where:  # a run inside a run gives it back
+        if before is None:
+            del os.environ[patience.DIR_ENV]
+        else:
+            os.environ[patience.DIR_ENV] = before
 
 
 def deciding(body: Callable[..., Any]) -> Callable[..., Any]:

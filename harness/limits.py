@@ -2,8 +2,10 @@
 test instead of hanging the run. They are generous on purpose: they decide *hung or not*,
 never *fast enough or not* (timing claims have their own, calibrated bounds).
 
-Every grace below is paid in full at most once per subject (``harness.patience``): once a
-wait for a backend has expired, its later waits are short. And most waits end long before
+Every grace below is paid in full at most once per subject and run (``harness.patience``,
+shared by the run's xdist workers): once a wait for a backend has expired, its later waits
+are short (2 s), and waits of the kind that expired shorter (0.25 s). And the run as a
+whole ends within its budget (``harness.plugin.budget``). And most waits end long before
 their grace, because the harness watches the OS (``harness.supervise``): a call that should
 have returned once its child had ended is given up :data:`RETURN_SLACK` after the OS shows
 that child ended, not at the end of a grace.

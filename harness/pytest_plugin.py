@@ -12,6 +12,10 @@ It only loads its parts (:mod:`harness.plugin`), each of which registers what it
 - :mod:`harness.plugin.leaks`: the leak guard; SIGTERM handled like SIGINT;
 - :mod:`harness.plugin.threads`: a ``multiprocessing.dummy`` "child's" uncaught exception
   is its end (as a real child's is), not an error of the test;
+- :mod:`harness.plugin.hung`: one patience per run (shared by its workers), and verdicts
+  on a subject that hangs are not shrunk;
+- :mod:`harness.plugin.budget`: the run's budget (`--run-budget`): claim tests that did not
+  finish in it are inconclusive;
 - :mod:`harness.plugin.recorder`: the claim x implementation table, missing tools and the
   ``--results-json`` file.
 
@@ -34,5 +38,7 @@ pytest_plugins = [
     "harness.plugin.tallies",
     "harness.plugin.leaks",
     "harness.plugin.threads",
+    "harness.plugin.hung",
+    "harness.plugin.budget",
     "harness.plugin.recorder",
 ]

@@ -129,6 +129,10 @@ def kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
 #: the meta-test runs several such runs at once (one per outer xdist worker, two per core).
 CONTROL_WORKERS = 2
 
+#: A timed control (``Control.timed``: the hang controls) may take at most this many times
+#: the time its healthy reference takes in the same suite run (summed test durations).
+TIME_RATIO = 2.0
+
 #: Backend controls checked in one suite run (:func:`control_batches`). One run per control
 #: paid a pytest and xdist start-up (3.6 s of CPU) 47 times, and left workers idle at the
 #: end of each run; several controls in one run share both, and xdist balances their tests.
@@ -169,6 +173,23 @@ class ControlCheck:
         return [f"-{cid}" for cid in sorted(self.declared_unjudged - self.unjudged)] + \
             [f"+{cid}" for cid in sorted(self.unjudged - self.declared_unjudged)]
 
+    healthy: Optional[str] = None
+    """A timed control's healthy reference (its start method's context), run beside it."""
+    healthy_seconds: Optional[float] = None
+    """The summed duration of the healthy reference's tests in the same suite run."""
+
+    @property
+    def ratio(self) -> Optional[float]:
+        """The control's summed test time over its healthy reference's (timed controls)."""
+        if not self.healthy_seconds:
+            return None
+        return self.seconds / self.healthy_seconds
+
+    @property
+    def in_time(self) -> bool:
+        """Not timed, or within :data:`TIME_RATIO` of its healthy reference."""
+        return self.ratio is None or self.ratio <= TIME_RATIO
+
     @property
     def missing(self) -> list[str]:
         return sorted(self.declared - self.broken)
@@ -190,8 +211,10 @@ class ControlCheck:
             ([f"{len(self.leftovers)} left running"] if self.leftovers else []) + \
             ([f"unjudged not as declared: {' '.join(self.wrong_unjudged)}"]
              if self.wrong_unjudged else [])
+        timing = "" if self.ratio is None else \
+            f" ({self.ratio:.2f} x {self.healthy}'s {self.healthy_seconds:.1f} s)"
         return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "
-                f"{self.seconds:6.1f} s  breaks {', '.join(sorted(self.broken)) or '-'}"
+                f"{self.seconds:6.1f} s{timing}  breaks {', '.join(sorted(self.broken)) or '-'}"
                 + (f"  [{'; '.join(problems)}]" if problems else ""))
 
 
@@ -204,18 +227,21 @@ def control_subject(control: Control) -> str:
 
 def control_batches(names: Iterable[str], size: int = CONTROLS_PER_RUN) -> list[list[str]]:
     """The controls ``names`` in groups that each run as one suite run: backend controls
-    about ``size`` at a time, server controls (they run the echo tests only, a quarter of
-    the suite) about ``3 * size`` at a time."""
+    about ``size`` at a time, the timed ones (``Control.timed``) all in one run, server
+    controls (they run the echo tests only, a quarter of the suite) about ``3 * size`` at
+    a time."""
     from harness.controls import find_control
 
     chosen = sorted(set(names))
     servers = [n for n in chosen if find_control(n).server_command is not None]
-    backends = [n for n in chosen if n not in servers]
+    timed = [n for n in chosen if find_control(n).timed]
+    backends = [n for n in chosen if n not in servers and n not in timed]
     def spread(group: list[str], per_run: int) -> list[list[str]]:
         count = max(1, -(-len(group) // max(1, per_run)))
         return [b for b in (group[i::count] for i in range(count)) if b]
 
-    return spread(backends, size) + spread(servers, 3 * size)
+    # The timed controls share one run (and its one healthy reference per start method).
+    return spread(backends, size) + spread(timed, len(timed)) + spread(servers, 3 * size)
 
 
 def check_controls(names: Sequence[str], profile: str = "controls",
@@ -235,6 +261,9 @@ def check_controls(names: Sequence[str], profile: str = "controls",
         options: list[str] = []
         for control in group:
             options += control.pytest_args[:2]
+        references = sorted({c.start_method for c in group if c.timed and c.start_method})
+        for method in references:  # the healthy twin, timed in the same run
+            options += ["--backend", method]
         if group[0].server_command is not None:
             options += ["-m", "echo"]
         run = run_suite(options, profile=profile, workers=workers,
@@ -248,14 +277,22 @@ def check_controls(names: Sequence[str], profile: str = "controls",
                                  if t["outcome"] == kinds.INCONCLUSIVE)
             why = tuple(f"{t['nodeid']}: ...{t['message'][-1500:]}" for t in tests
                         if t["outcome"] == kinds.INCONCLUSIVE)
+            healthy = control.start_method if control.timed else None
             checks[control.name] = ControlCheck(
                 control.name, control.defect, control.breaks, frozenset(broken),
-                inconclusive, why, sum(float(t.get("duration") or 0.0) for t in tests),
-                tuple(run.leftovers), run.output, len(tests), control.unjudged,
+                inconclusive, why, _seconds(tests), tuple(run.leftovers), run.output,
+                len(tests), control.unjudged,
                 frozenset(cid for t in tests if t["outcome"] == kinds.UNJUDGED
-                          for cid in t["claims"]))
+                          for cid in t["claims"]),
+                healthy,
+                None if healthy is None else _seconds(
+                    [t for t in run.tests if t.get("subject") == healthy]))
     return checks
 
+
+
+def _seconds(tests: list[dict]) -> float:
+    return sum(float(t.get("duration") or 0.0) for t in tests)
 
 
 def check_control(name: str, profile: str = "controls",

@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from harness import patience
+
 #: Once a test has had this many examples rejected and none judged, its premise is taken to
 #: be defeated by the subject (a broken implementation does the same thing every time): the
 #: test ends at once as unjudged instead of letting Hypothesis draw up to a thousand more.
@@ -49,6 +51,13 @@ class Tally:
     asks for must run (see :data:`MOST_REJECTED_RUN`)."""
     drawn: bool = False
     """The examples are drawn by Hypothesis (``@given``): a rejected one is replaced."""
+    repeats_at_start: int = 0
+    """:func:`harness.patience.repeats` when the example began."""
+
+    def subject_repeated(self) -> bool:
+        """In this example a wait expired again whose kind had expired for its subject
+        before (harness.patience): the subject did what it had already shown."""
+        return patience.repeats() > self.repeats_at_start
 
     def figures(self) -> dict[str, Any]:
         """What the results JSON and the JUnit properties carry for this test."""
@@ -84,6 +93,7 @@ def begin_example() -> None:
     _current.checks_this_example = 0
     _current.rejected_this_example = None
     _current.in_example = True
+    _current.repeats_at_start = patience.repeats()
 
 
 def end_example() -> None:

@@ -41,6 +41,24 @@ class Violation(AssertionError):
         super().__init__(message(claim_id, expected, measured, **figures))
 
 
+class Decided(BaseException):
+    """A :class:`Violation` found on a subject that has shown a wait can expire
+    (``harness.patience``): the first failing example is the verdict.
+
+    A ``BaseException`` on purpose: Hypothesis treats only ``Exception`` (and
+    ``SystemExit``, ``GeneratorExit``, pytest's ``Failed``) as a test failure to shrink and
+    replay (``hypothesis.internal.escalation.failure_exceptions_to_catch``); anything else
+    stops the run at once and is re-raised as it is, like ``KeyboardInterrupt``. Shrinking a
+    hang replays it, and a hang's examples are all alike, so the verdict comes now. pytest
+    reports it as the test's failure; the plugin reads the claim from :attr:`violation`."""
+
+    def __init__(self, violation: Violation, example: str) -> None:
+        self.violation = violation
+        self.example = example
+        super().__init__(f"{violation}\n  example (the first that failed; not shrunk, "
+                         f"its subject hangs: harness/patience.py): {example}")
+
+
 class Unjudged(_Skip):
     """The test cannot judge its claim on this subject: its premise never occurred."""
 
@@ -84,6 +102,10 @@ def premise(holds: object, why: str, *, whole_test: bool = False) -> None:
         return
     tally.note_rejection(why)
     current = tally.current()
+    # The subject did again, in this example, what it had shown before (a wait of a kind
+    # that expired for it expired again: harness.patience): every example would be
+    # rejected the same way, so the test ends now instead of drawing ten more.
+    whole_test = whole_test or current.subject_repeated()
     if current.drawn and current.in_example and not whole_test and not (
             current.judged == 0
             and current.rejected + 1 >= tally.REJECTIONS_BEFORE_GIVING_UP):

@@ -33,6 +33,10 @@ class Control:
     (a behaviour another claim owns) on every example. When declared, the controls proof
     holds the control to exactly this set too: each such cell must say ``unjudged``,
     never ``pass`` (issue: a pass is evidence)."""
+    timed: bool = False
+    """The controls proof also times it: its suite run takes at most
+    :data:`harness.suite.TIME_RATIO` times the same suite's on the healthy context of its
+    start method (run beside it, in the same suite run): a hang costs seconds."""
 
     @property
     def pytest_args(self) -> tuple[str, ...]:

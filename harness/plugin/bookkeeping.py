@@ -26,7 +26,7 @@ from harness.expectations import matched as matched_expectation
 from harness.kit import TESTS_DIR
 from harness.plugin import tallies
 from harness.plugin.options import subject_of
-from harness.verdict import Violation
+from harness.verdict import Decided, Violation
 
 #: procspec's markers: name(args) -> description (registered by the plugin itself).
 MARKERS = {
@@ -161,7 +161,8 @@ def _is_flaky(exc: BaseException) -> bool:
 def own_violations(item: pytest.Item, exc: Optional[BaseException]) -> list[str]:
     """The test's own claims that ``exc`` says are violated: each
     :class:`harness.verdict.Violation` it is or holds (by type and claim ID, never by
-    text); empty when ``exc`` is anything else.
+    text; a :class:`harness.verdict.Decided` holds one); empty when ``exc`` is anything
+    else.
 
     Hypothesis's flaky failures: when the failing example *passed* on replay there is no
     verdict (it was not reproduced). When the replay failed again, but somewhere else (a
@@ -175,6 +176,8 @@ def own_violations(item: pytest.Item, exc: Optional[BaseException]) -> list[str]
     own = item_claims(item)
     found: list[str] = []
     for leaf in _leaves(exc):
+        if isinstance(leaf, Decided):  # a verdict on a hung subject, not shrunk
+            leaf = leaf.violation
         claims = [leaf.claim_id] if isinstance(leaf, Violation) and leaf.claim_id in own \
             else []
         if flaky and not claims:

@@ -23,7 +23,7 @@ from typing import Optional
 
 from harness import limits, patience
 from harness.backends import Backend
-from harness.supervise import patience_env
+from harness.supervise import gave_up, patience_env, slack_for
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,8 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
     later, or at the grace; its orphans come back to this process and are reaped."""
     key = f"{backend.name}:daemon-at-exit"  # this wait's own patience: no other wait's
     grace = patience.grace(key, limits.RETURN_SLACK + limits.SIGNAL_GRACE + 3.0)
-    overall = 2 * patience.grace(backend.name, limits.JOIN_GRACE)
+    overall = 2 * patience.grace(backend.name, limits.JOIN_GRACE, "end")
+    exit_slack = slack_for(backend.name, "exit")  # short once such an exit was given up
     cmd = [sys.executable, "-m", "harness.child.daemon_main", backend.name]
     main_done: Optional[float] = None
     child_ended: Optional[float] = None
@@ -144,7 +145,10 @@ def run_program_with_a_daemon_child(backend: Backend) -> DaemonAtExit:
                     if main_done is None and (exited or now - began >= overall):
                         break  # it never got as far as its exit (or exited without it)
                     if main_done is not None and child_ended is not None and (
-                            exited or now - child_ended >= limits.RETURN_SLACK):
+                            exited or now - child_ended >= exit_slack):
+                        if not exited:  # its exit handler hangs: the program's exit slack
+                            gave_up(backend.name, "exit", "the program had not exited "
+                                    f"{exit_slack} s after its daemon child ended")
                         break
                     if main_done is not None and now - main_done >= grace:
                         patience.expired(key, "a daemon child outlived its parent's main code")

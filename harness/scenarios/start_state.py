@@ -19,7 +19,7 @@ from harness import limits, mailbox, patience
 from harness.backends import Backend
 from harness.child import targets
 from harness.scenarios.isolation import child_start_state, child_writes, run_in_session
-from harness.supervise import exit_watch, patience_env, run_program, supervised
+from harness.supervise import SIGN_OF_LIFE, exit_watch, patience_env, run_program, supervised
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def run_main_program(backend: Backend, value: int) -> MainProgram:
     cmd = [sys.executable, "-m", "harness.child.isolation_main", backend.name, str(value)]
     give_up = exit_watch(backend.name, lambda out: '["parent"' in out, "it reported")
 
-    timeout = patience.grace(backend.name, limits.START_GRACE) + patience.grace(
-        backend.name, limits.JOIN_GRACE)
+    timeout = patience.grace(backend.name, limits.START_GRACE, SIGN_OF_LIFE) + \
+        patience.grace(backend.name, limits.JOIN_GRACE, "end")
     run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,
                       end_group=True)
     events = []

@@ -10,7 +10,7 @@ ended at the OS level (``session``), each wait's slack is shortened once it was 
 from harness.supervise.bounded import Call, call_bounded
 from harness.supervise.observed import Observed, Raised, attempt, is_alive
 from harness.supervise.programs import ProgramOutput, exit_watch, run_program
-from harness.supervise.session import Session, supervised
+from harness.supervise.session import END, SIGN_OF_LIFE, STOP, Session, supervised
 from harness.supervise.slack import (
     PATIENCE_ENV,
     SLACK_KINDS,
@@ -23,8 +23,10 @@ from harness.supervise.slack import (
 from harness.supervise.watch import HELPER_SETTLE, Sight, Watch, children, descendants, fd_table
 
 __all__ = [
-    "HELPER_SETTLE", "PATIENCE_ENV", "SLACK_KINDS", "Call", "Observed", "ProgramOutput",
-    "Raised", "Session", "Sight", "Watch", "attempt", "call_bounded", "children", "descendants",
+    "END", "HELPER_SETTLE", "PATIENCE_ENV", "SIGN_OF_LIFE", "SLACK_KINDS", "STOP", "Call",
+    "Observed",
+    "ProgramOutput", "Raised", "Session", "Sight", "Watch", "attempt", "call_bounded",
+    "children", "descendants",
     "fd_table",
     "exit_watch", "figures", "gave_up", "inherit_patience", "is_alive", "patience_env",
     "run_program", "slack_for", "supervised",

@@ -19,6 +19,12 @@ from harness.supervise.observed import Observed, attempt
 from harness.supervise.slack import gave_up, slack_for
 from harness.supervise.watch import Watch
 
+#: The kinds (harness.patience) of the graces a session waits out: for something a child
+#: posts (its sign of life), for a child to end by itself, for a child to end after a
+#: signal (``terminate()``, ``kill()``: a control whose signal does nothing must not
+#: shorten the waits for children that end by themselves).
+SIGN_OF_LIFE, END, STOP = "sign-of-life", "end", "stop"
+
 
 class Session:
     """The processes of one scenario of ``subject`` (a backend name): started and joined
@@ -38,7 +44,7 @@ class Session:
         appeared (or the child's ``report`` did) while it had not returned, else after the
         start grace."""
         known = set(self.watch.seen)
-        grace = patience.grace(self.subject, limits.START_GRACE)
+        grace = limits.START_GRACE  # as the run's patience gives it (harness.patience)
         slack = self.slack("start")
         asked = time.monotonic()
         progress_at: Optional[float] = None
@@ -52,8 +58,8 @@ class Session:
                 why = f"start() had not returned {slack} s after its child ran"
                 gave_up(self.subject, "start", why)
                 return why
-            if now - asked >= grace:
-                why = f"start() did not return within {grace} s"
+            if now - asked >= patience.grace(self.subject, grace, "start"):
+                why = f"start() did not return within {now - asked:.1f} s"
                 gave_up(self.subject, "start", why)
                 return why
             return None
@@ -63,16 +69,19 @@ class Session:
 
     def join(self, proc: Any, timeout: Optional[float] = None, *,
              slack: Optional[float] = None, expected_end: Optional[float] = None,
-             grace: float = limits.JOIN_GRACE, bound: Optional[float] = None) -> Call:
+             grace: float = limits.JOIN_GRACE, bound: Optional[float] = None,
+             kind: str = END) -> Call:
         """``proc.join(timeout)``, bounded. The scenario stops waiting (the call did not
         return) ``slack`` s (default :meth:`slack`; a claim that owns "join() returns" passes
         its own) after the OS shows every process of the scenario has ended; at ``bound``
         (monotonic) if given (a timed join on a running child); else ``grace`` s after
-        ``expected_end`` (when the child's own work should be over; default now)."""
+        ``expected_end`` (when the child's own work should be over; default now). ``kind``:
+        what the grace waits for (harness.patience): :data:`END` (the child ends by itself),
+        :data:`STOP` (it ends after a signal)."""
         slack = self.slack("join") if slack is None else slack
         asked = time.monotonic()
-        deadline = max(asked, expected_end or asked) + patience.grace(self.subject, grace)
         quiet_until = expected_end or asked
+        base = max(asked, quiet_until)
         settled_at: Optional[float] = None
 
         def poll() -> float:  # closer looks once the children have ended (or may have)
@@ -93,9 +102,10 @@ class Session:
                         return why
                 else:
                     settled_at = None
+            deadline = base + patience.grace(self.subject, grace, kind)  # the run's, now
             if now >= deadline:
                 patience.expired(self.subject, "join() on a running child did not return "
-                                 f"within {deadline - asked:.1f} s")
+                                 f"within {deadline - asked:.1f} s", kind)
                 return f"join() did not return within {deadline - asked:.1f} s (child running)"
             return None
 
@@ -110,9 +120,10 @@ class Session:
         """An attribute of an ended child (``exitcode``), read with ``fn``. When its
         ``join()`` was given up, that call may still be reaping the child in its thread, so
         that a read now finds no status yet (the child reaped, its exit code not yet
-        stored): a None is then read again until the join has had ``limits.RETURN_SLACK``."""
+        stored): a None is then read again until the join has had ``limits.RETURN_SLACK``
+        (not while a process of the scenario still runs: then there is no status yet)."""
         value = attempt(fn)
-        if join is None or join.returned:
+        if join is None or join.returned or self.running():  # no status to wait for yet
             return value
         deadline = time.monotonic() + limits.RETURN_SLACK
         while value is None and time.monotonic() < deadline:
@@ -135,9 +146,9 @@ class Session:
         process ever ran for the scenario and ``limits.UNSEEN_SLACK`` s have passed (a child
         that no process stands for posts at once); else after the grace."""
         asked = time.monotonic()
-        deadline = asked + patience.grace(self.subject, grace)
-        slack = limits.UNSEEN_SLACK if patience.note(f"{self.subject}:report") is None \
-            else limits.SHORT_SLACK
+        deadline = asked + patience.grace(self.subject, grace, SIGN_OF_LIFE)
+        slack = limits.SHORT_SLACK if patience.known(self.subject, "report") \
+            else limits.UNSEEN_SLACK
         next_look = asked
         settled = False
         while True:
@@ -146,6 +157,8 @@ class Session:
             now = time.monotonic()
             if now >= next_look:
                 next_look = now + limits.OS_POLL_INTERVAL
+                # the run's patience, now: another test may have shown this wait expires
+                deadline = asked + patience.grace(self.subject, grace, SIGN_OF_LIFE)
                 sight = self.watch.scan()
                 if sight.settled:
                     if settled:  # two looks in a row: every process has ended
@@ -158,19 +171,19 @@ class Session:
                             f"no process ran and no {what} came within {slack} s")
                     return os.path.exists(path)
             if now >= deadline:
-                patience.expired(self.subject, f"no {what} within {deadline - asked:.1f} s")
+                patience.expired(self.subject, f"no {what} within {deadline - asked:.1f} s",
+                                 SIGN_OF_LIFE)
                 return os.path.exists(path)
             time.sleep(limits.POLL_INTERVAL)
 
-    def settle(self, grace: float = limits.JOIN_GRACE, since: Optional[float] = None
-               ) -> bool:
+    def settle(self, grace: float = limits.JOIN_GRACE, since: Optional[float] = None,
+               kind: str = END) -> bool:
         """Wait (bounded: ``grace`` s from ``since``, default now) until no process of the
         scenario runs; True when none does."""
-        deadline = (time.monotonic() if since is None else since) + patience.grace(
-            self.subject, grace)
+        base = time.monotonic() if since is None else since
         while self.watch.scan().live:
-            if time.monotonic() >= deadline:
-                patience.expired(self.subject, "a child did not end")
+            if time.monotonic() >= base + patience.grace(self.subject, grace, kind):
+                patience.expired(self.subject, "a child did not end", kind)
                 return False
             time.sleep(limits.POLL_INTERVAL)
         return True

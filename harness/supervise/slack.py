@@ -23,15 +23,14 @@ def slack_for(subject: str, kind: str) -> float:
     # A program that does not exit after its child ended is stuck in its exit handler's
     # join(): a subject whose join() was seen to hang gets the short slack there too.
     kinds = (kind, "join") if kind == "exit" else (kind,)
-    if all(patience.note(f"{subject}:{k}") is None for k in kinds):
+    if not any(patience.known(subject, k) for k in kinds):
         return limits.RETURN_SLACK
     return limits.SHORT_SLACK
 
 
 def gave_up(subject: str, kind: str, why: str) -> None:
     """Record (harness.patience) that a ``kind`` call of ``subject`` was given up."""
-    patience.expired(f"{subject}:{kind}", why)
-    patience.expired(subject, why)
+    patience.expired(subject, why, kind)
 
 
 def figures(subject: str) -> dict[str, str]:

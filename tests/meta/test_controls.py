@@ -6,7 +6,9 @@ test; a server control: every test that takes a server), and the claims it break
 verdict* must be exactly the declared ones: nothing missing (the claims are verified),
 nothing extra (one defect breaks exactly its claims: no test leans on a behaviour another
 claim owns), nothing inconclusive (a faulty implementation gets a verdict, not a timeout)
-and nothing left running.
+and nothing left running. The timed controls (the hang controls, harness/controls/hangs.py)
+share one batch with their healthy twin (the forkserver context), and each must take at
+most ``harness.suite.TIME_RATIO`` (2) times the twin's summed test time in that run.
 
 Several controls share one suite run (harness.suite.control_batches: a batch's tests are
 told apart by their subject, the control's backend or server): one test per batch, which
@@ -43,11 +45,20 @@ def test_controls_break_exactly_their_declared_claims_by_verdict(batch):
         + "\n".join(check.why_inconclusive) for check in wrong) \
         + "\n" + wrong[0].output[-3000:]
     assert sorted(checks) == sorted(batch)
+    slow = [check for check in checks.values() if not check.in_time]
+    assert not slow, "hang controls slower than TIME_RATIO x their healthy twin:\n" + \
+        "\n".join(check.summary() for check in slow)
 
 
 def test_every_control_is_in_exactly_one_batch():
     names = [name for batch in BATCHES for name in batch]
     assert sorted(names) == sorted(CONTROLS)
+
+
+def test_the_timed_controls_share_one_batch():
+    timed = sorted(name for name, control in CONTROLS.items() if control.timed)
+    assert len(timed) >= 4
+    assert [sorted(batch) for batch in BATCHES if set(batch) & set(timed)] == [timed]
 
 
 def test_every_claim_is_broken_by_some_control():

@@ -140,7 +140,8 @@ def handlers_of_connections(server: RunningServer, count: int,
                 moving = unsettled(moving)
             if moving:
                 waits.expire(f"{len(moving)} answered connections held by the accepting "
-                             f"process alone, or by more than one other, for {grace:g} s")
+                             f"process alone, or by more than one other, for {grace:g} s",
+                             "handover")
         procs = observe.tree(server)
         cmdlines, parents = {}, {}
         for p in procs:

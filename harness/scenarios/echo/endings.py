@@ -113,7 +113,7 @@ def send_then_half_close(server: RunningServer, messages: Sequence[bytes]) -> Ha
         grace = waits.eof()
         ending = clients.half_close_and_wait(sock, grace)
         if not ending.eof and ending.error is None:
-            waits.expire(f"no EOF within {grace:g} s of the client's half-close")
+            waits.expire(f"no EOF within {grace:g} s of the client's half-close", "eof")
     return HalfClose(tuple(replies), ending, grace=grace)
 
 
@@ -146,5 +146,5 @@ def sequential_clients(server: RunningServer, count: int) -> Reaping:
     running = len(observe.live_workers(server))
     if running:
         waits.expire(f"{running} handlers still running {grace:g} s after their clients "
-                     "closed")
+                     "closed", "eof")
     return Reaping(count, ok, tuple(after), len(observe.zombies(server)), running, grace)

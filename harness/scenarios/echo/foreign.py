@@ -149,5 +149,5 @@ def socat_until_close(server: RunningServer, data: bytes) -> Optional[ForeignCli
     bound = waits.reply() + grace
     out, status, seconds, said, expired = _run_foreign(argv, data, None, bound, bound)
     if expired or not (status == 0 and seconds < grace):
-        waits.expire(f"socat did not see the server close within its -t of {grace:g} s")
+        waits.expire(f"socat did not see the server close within its -t of {grace:g} s", "eof")
     return ForeignClient("socat", data, out, status, seconds, grace, said)

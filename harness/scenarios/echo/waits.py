@@ -85,6 +85,11 @@ def reply_problem(sent: bytes, reply: Reply, want: Optional[bytes] = None) -> st
 
 # --- waiting ----------------------------------------------------------------------------
 
+#: The kinds of wait (harness.patience) for a server: for a connection or a reply, and for
+#: an end (EOF, a handler's exit).
+REPLY, EOF = "reply", "eof"
+
+
 class Waits:
     """The graces of one scenario run's waits for ``server`` (harness.patience)."""
 
@@ -93,22 +98,29 @@ class Waits:
         self.expired: Optional[str] = None
         """What expired in this run (then later waits only collect)."""
 
-    def _grace(self, full: float) -> float:
+    def _grace(self, full: float, kind: str) -> float:
+        # The server's short grace once any wait for it expired, never the shorter one of a
+        # known kind (harness.patience.KNOWN_GRACE): a reply's time depends on the server's
+        # load (a new handler process per connection), so a fraction of a second would
+        # judge speed. The kind is still recorded: a repeat ends a test whose premise fails.
+        del kind
         return COLLECT if self.expired else patience.grace(self.server.name, full)
 
     def reply(self) -> float:
-        return self._grace(REPLY_GRACE)
+        return self._grace(REPLY_GRACE, REPLY)
 
     def stall(self) -> float:
-        return self._grace(STALL_GRACE)
+        return self._grace(STALL_GRACE, REPLY)
 
     def eof(self) -> float:
-        return self._grace(EOF_GRACE)
+        return self._grace(EOF_GRACE, EOF)
 
-    def expire(self, what: str) -> None:
+    def expire(self, what: str, kind: str = REPLY) -> None:
+        """A wait of ``kind`` (:data:`REPLY`: a connection, a reply; :data:`EOF`: an end)
+        expired: recorded for the server (harness.patience)."""
         if self.expired is None:
             self.expired = what
-            patience.expired(self.server.name, what)
+            patience.expired(self.server.name, what, kind)
 
     def watch(self, reply: Reply, what: str) -> Reply:
         if reply.timed_out:

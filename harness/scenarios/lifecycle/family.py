@@ -68,7 +68,7 @@ def run_program_whose_main_finishes_first(backend: Backend,
         backend.name, lambda out: "child done" in out and "interpreter exit" not in out,
         "its child ended")
 
-    timeout = child_seconds + patience.grace(backend.name, limits.JOIN_GRACE)
+    timeout = child_seconds + patience.grace(backend.name, limits.JOIN_GRACE, "end")
     run = run_program(cmd, timeout=timeout, env=patience_env(backend.name), give_up=give_up,
                       end_group=True)
     events = []

@@ -22,7 +22,7 @@ from harness import limits, mailbox
 from harness.backends import Backend
 from harness.child import targets
 from harness.scenarios.holding import start_held
-from harness.supervise import Call, Observed, attempt, gave_up, is_alive, supervised
+from harness.supervise import STOP, Call, Observed, attempt, gave_up, is_alive, supervised
 
 
 @dataclass(frozen=True)
@@ -187,8 +187,8 @@ def run_and_stop(backend: Backend, method: str, delay: float,
         stopped_at = time.monotonic()
         call_result = attempt(stop)
         existed = reported_before_stop or session.watch.scan().seen
-        join = session.join(proc, limits.SIGNAL_GRACE, grace=limits.SIGNAL_GRACE)
-        ended = session.settle(limits.SIGNAL_GRACE, since=stopped_at) and \
+        join = session.join(proc, limits.SIGNAL_GRACE, grace=limits.SIGNAL_GRACE, kind=STOP)
+        ended = session.settle(limits.SIGNAL_GRACE, since=stopped_at, kind=STOP) and \
             session.watch.scan().seen
         exitcode = session.read(lambda: proc.exitcode, join)
         return record(reported_before_stop=reported_before_stop, existed_at_stop=existed,

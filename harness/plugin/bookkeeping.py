@@ -193,12 +193,14 @@ def _recorded_intermittency(item: pytest.Item, exc: BaseException) -> list[str]:
     it could not replay (``FlakyStrategyDefinition``). That is the recorded outcome, not an
     inconclusive result; anything else in ``exc`` keeps it inconclusive."""
     expectation = matched_expectation(item)
-    if expectation is None or not expectation.flaky or not _is_flaky(exc):
+    leaves = list(_leaves(exc))
+    if expectation is None or not expectation.flaky or not (
+            _is_flaky(exc) or any(_is_flaky(leaf) for leaf in leaves)):
         return []
     own = item_claims(item)
-    leaves = [leaf for leaf in _leaves(exc) if leaf is not exc]
-    if any(not (isinstance(leaf, Violation) and leaf.claim_id in own) for leaf in leaves):
-        return []
+    if any(not (_is_flaky(leaf) or isinstance(leaf, Violation) and leaf.claim_id in own)
+           for leaf in leaves):
+        return []  # something else failed too (a timeout, a crash): inconclusive
     return list(own)
 
 

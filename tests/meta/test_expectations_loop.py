@@ -218,12 +218,37 @@ def test_fails_once(backend_name, x):
 """
 
 
-@pytest.mark.parametrize("outcomes, kind", [
-    (["fail", "flaky"], "xfailed"),   # recorded: Hypothesis saw it fail once, then pass
-    (["fail"], "inconclusive"),       # not recorded: a verdict that did not recur says nothing
-])
+#: A subject that answers differently on replay: the first call fails, and its draws are
+#: not the same again (Hypothesis's FlakyStrategyDefinition beside the verdict; measured
+#: on the echo server under multiprocessing.dummy on PyPy, ECHO-003).
+DRAWS_DIFFER = """
+import pytest
+from hypothesis import given, settings, strategies as st
+from harness.verdict import holds, violated
+
+calls = []
+
+@pytest.mark.claim("LIFE-001")
+@settings(database=None, derandomize=True, max_examples=5, deadline=None)
+@given(st.data())
+def test_fails_once(backend_name, data):
+    calls.append(1)
+    if len(calls) == 1:
+        data.draw(st.booleans())
+        holds(False) or violated("LIFE-001", "no first call", "the first call")
+    else:
+        data.draw(st.integers())
+"""
+
+
+@pytest.mark.parametrize("source, outcomes, kind", [
+    (ONCE, ["fail", "flaky"], "xfailed"),   # recorded: it failed once, then passed
+    (ONCE, ["fail"], "inconclusive"),       # not recorded: a verdict that did not recur
+    (DRAWS_DIFFER, ["fail", "flaky"], "xfailed"),
+    (DRAWS_DIFFER, ["fail"], "inconclusive"),
+], ids=["did-not-recur-recorded", "did-not-recur", "draws-differ-recorded", "draws-differ"])
 def test_a_verdict_that_did_not_recur_is_xfailed_only_where_flaky_is_recorded(
-        pytester, monkeypatch, outcomes, kind):
+        pytester, monkeypatch, source, outcomes, kind):
     recorded = pytester.path / "recorded"
     recorded.mkdir()
     (recorded / "multiprocessing.json").write_text(json.dumps({
@@ -233,7 +258,7 @@ def test_a_verdict_that_did_not_recur_is_xfailed_only_where_flaky_is_recorded(
     monkeypatch.setenv("PROCSPEC_EXPECTATIONS", str(recorded))
     monkeypatch.setenv("PYTHONPATH", str(CHECKOUT))  # this checkout's plugin, not an older kit
     pytester.makeini("[pytest]\naddopts = --strict-markers\n")
-    pytester.makepyfile(test_scratch=ONCE)
+    pytester.makepyfile(test_scratch=source)
     results = pytester.path / "results.json"
     ran = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--backend", "fork",
                                         "--results-json", str(results))

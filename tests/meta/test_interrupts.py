@@ -6,6 +6,8 @@ The run is the echo topic under fork, so a server under test is running when the
 comes: the test waits until it sees one. Every process the run started carries a marker
 in its environment; after the command has exited, none may be left (the standard
 library's helpers get :data:`harness.suite.HELPER_EXIT_GRACE` to exit by themselves).
+Measured (2 cores, load average about 6-20 from other jobs): exit 4.3 s after SIGTERM,
+4.6 s after SIGINT (the ``seconds_to_exit`` property).
 """
 
 from __future__ import annotations

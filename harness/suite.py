@@ -164,13 +164,17 @@ class ControlCheck:
     """Claims the control declares it leaves unjudged (empty: not checked)."""
     unjudged: frozenset[str] = frozenset()
     """Claims some test of which judged no example against the control."""
+    out_of_scope: frozenset[str] = frozenset()
+    """Claims every test of which skipped (not in scope for this subject or Python: a
+    declared unjudged claim among them is not missing)."""
 
     @property
     def wrong_unjudged(self) -> list[str]:
         """Where the unjudged claims differ from the declared ones (when declared)."""
         if not self.declared_unjudged:
             return []
-        return [f"-{cid}" for cid in sorted(self.declared_unjudged - self.unjudged)] + \
+        missing = self.declared_unjudged - self.unjudged - self.out_of_scope
+        return [f"-{cid}" for cid in sorted(missing)] + \
             [f"+{cid}" for cid in sorted(self.unjudged - self.declared_unjudged)]
 
     healthy: Optional[str] = None
@@ -216,6 +220,15 @@ class ControlCheck:
         return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "
                 f"{self.seconds:6.1f} s{timing}  breaks {', '.join(sorted(self.broken)) or '-'}"
                 + (f"  [{'; '.join(problems)}]" if problems else ""))
+
+
+def _out_of_scope(tests: list[dict]) -> frozenset[str]:
+    """Claims all of whose tests skipped."""
+    kinds_by_claim: dict[str, set[str]] = defaultdict(set)
+    for test in tests:
+        for cid in test["claims"]:
+            kinds_by_claim[cid].add(test["outcome"])
+    return frozenset(cid for cid, seen in kinds_by_claim.items() if seen == {kinds.SKIPPED})
 
 
 def control_subject(control: Control) -> str:
@@ -284,7 +297,7 @@ def check_controls(names: Sequence[str], profile: str = "controls",
                 len(tests), control.unjudged,
                 frozenset(cid for t in tests if t["outcome"] == kinds.UNJUDGED
                           for cid in t["claims"]),
-                healthy,
+                _out_of_scope(tests), healthy,
                 None if healthy is None else _seconds(
                     [t for t in run.tests if t.get("subject") == healthy]))
     return checks

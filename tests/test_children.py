@@ -155,8 +155,8 @@ def test_parent_process_in_a_child_is_its_parent(backend):
 @settings(max_examples=2)
 @given(signal_name=st.sampled_from(["SIGKILL", "SIGTERM"]))
 def test_children_start_again_after_the_fork_server_was_killed(backend, signal_name):
-    _given(shown_start_method(backend) == "forkserver",
-           "not a fork server backend (as the OS shows its children)")
+    if shown_start_method(backend) != "forkserver":  # not this claim's scope
+        pytest.skip("not a fork server backend (as the OS shows its children)")
     run = children.kill_the_fork_server_in_a_program(backend, signal_name)
     _given(run.record is not None, f"the program printed no record (exit status "
            f"{run.returncode}, timed out: {run.timed_out}; stderr: {run.stderr!r})")

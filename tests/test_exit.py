@@ -107,9 +107,9 @@ ATEXIT_FROM = {"fork": (3, 13), "forkserver": (3, 13)}
 def test_a_childs_atexit_handlers_run_when_it_ends(backend):
     method = shown_start_method(backend)
     since = ATEXIT_FROM.get(method or "")
-    _given(since is None or sys.version_info >= since,
-           f"not promised under {method} before Python "
-           f"{'.'.join(map(str, since or ()))} (gh-83856)")
+    if since is not None and sys.version_info < since:  # not this claim's scope here
+        pytest.skip(f"not promised under {method} before Python "
+                    f"{'.'.join(map(str, since))} (gh-83856)")
     record = exits.register_exit_handler(backend)
     _ended(record)
     holds(record.extra is True) or violated(backend,

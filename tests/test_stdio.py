@@ -71,9 +71,9 @@ def test_a_child_with_a_broken_stdout_or_stderr_ends_normally(backend, broken):
 def test_a_child_does_not_hold_its_parents_descriptors_under_spawn_and_forkserver(
         backend, inheritable):
     method = shown_start_method(backend)
-    _given(method in ("spawn", "forkserver"),
-           f"start method {method} (as the OS shows it): only spawn and forkserver "
-           "promise it")
+    if method not in ("spawn", "forkserver"):  # not this claim's scope
+        pytest.skip(f"start method {method} (as the OS shows it): only spawn and "
+                    "forkserver promise it")
     record = stdio.descriptor_in_child(backend, inheritable)
     _started(record.start)
     _given(record.reported, "the child never ran its target (LIFE-010)")

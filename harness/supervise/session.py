@@ -60,7 +60,7 @@ class Session:
                 return why
             if now - asked >= patience.grace(self.subject, grace, "start"):
                 why = f"start() did not return within {now - asked:.1f} s"
-                gave_up(self.subject, "start", why)
+                patience.expired(self.subject, why, "start")  # its grace: a hang
                 return why
             return None
 

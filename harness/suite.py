@@ -131,7 +131,12 @@ CONTROL_WORKERS = 2
 
 #: A timed control (``Control.timed``: the hang controls) may take at most this many times
 #: the time its healthy reference takes in the same suite run (summed test durations).
-TIME_RATIO = 2.0
+#: The goal is 2 (and measured so, alone: 1.0-1.6 with the default profile); the proof
+#: runs inside the README's test command, several suite runs at once, where a grace paid
+#: in full once per worker (a wall-clock constant the healthy twin does not pay) weighs
+#: more: hangs-before-target measured 1.77 and 2.56 there. The gate must not fail at
+#: random, so it holds them to 3: a hang that cost a grace per example would be 10 or more.
+TIME_RATIO = 3.0
 
 #: Backend controls checked in one suite run (:func:`control_batches`). One run per control
 #: paid a pytest and xdist start-up (3.6 s of CPU) 47 times, and left workers idle at the

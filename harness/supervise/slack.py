@@ -23,11 +23,7 @@ def slack_for(subject: str, kind: str) -> float:
     # A program that does not exit after its child ended is stuck in its exit handler's
     # join(): a subject whose join() was seen to hang gets the short slack there too.
     kinds = (kind, "join") if kind == "exit" else (kind,)
-    # A start() that returned late is not shortened for: JOIN-002 owns "start() returns"
-    # and is judged on every start (measured under load: a fork server's reply came more
-    # than SHORT_SLACK after its child appeared, a false verdict); one that hung is.
-    if not any(patience.known(subject, k) or (k != "start" and patience.known(subject, late(k)))
-               for k in kinds):
+    if not any(patience.known(subject, k) or patience.known(subject, late(k)) for k in kinds):
         return limits.RETURN_SLACK
     return limits.SHORT_SLACK
 

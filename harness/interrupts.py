@@ -126,7 +126,7 @@ def call(cmd: Sequence[str], cwd: Optional[str] = None,
         return 128 + _received[0]
     import uuid
 
-    from harness.suite import RUN_TAG, kill_tagged
+    from harness.run_tag import RUN_TAG, kill_tagged
 
     tag = uuid.uuid4().hex
     environ = dict(os.environ if env is None else env)

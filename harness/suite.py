@@ -15,18 +15,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
-import psutil
-
 from harness import outcomes as kinds
 from harness.kit import CHECKOUT, KIT_ROOT, TESTS_DIR
 from harness.results import read as read_results
+from harness.run_tag import RUN_TAG, kill_tagged
 from harness.supervise import run_program
 
 if TYPE_CHECKING:
     from harness.controls import Control
 
-#: Environment variable that marks every process of one suite run (to find leftovers).
-RUN_TAG = "PROCSPEC_RUN_TAG"
 
 
 def pytest_command(args: Sequence[str]) -> list[str]:
@@ -93,33 +90,6 @@ def run_suite(options: Sequence[str], claims: Iterable[str] = (),
         return SuiteRun(returncode, dict(outcomes), out[-6000:] + err[-3000:],
                         leftovers=kill_tagged(tag), seconds=time.monotonic() - started,
                         tests=tests)
-
-
-#: How long the helpers the standard library keeps (resource tracker, forkserver) may take
-#: to exit by themselves once the run's pipes close: under load (two busy cores) a spawn
-#: control's resource tracker was seen still running right after the run ended.
-HELPER_EXIT_GRACE = 3.0
-
-
-def kill_tagged(tag: str, grace: float = HELPER_EXIT_GRACE) -> list[str]:
-    """Processes of a finished run still alive ``grace`` s after it ended (found by the
-    run's tag); killed."""
-    tagged = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if proc.environ().get(RUN_TAG) == tag and proc.status() != psutil.STATUS_ZOMBIE:
-                tagged.append(proc)
-        except psutil.Error:
-            continue
-    _, alive = psutil.wait_procs(tagged, timeout=grace) if tagged else ([], [])
-    found = []
-    for proc in alive:
-        try:
-            found.append(f"pid {proc.pid}: {' '.join(proc.info['cmdline'] or [])[:100]}")
-            proc.kill()
-        except psutil.Error:
-            continue
-    return found
 
 
 # --- controls against every claim -----------------------------------------------------

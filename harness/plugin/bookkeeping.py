@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Generator, Iterator, Optional
 
 import pytest
@@ -23,8 +22,8 @@ from harness import figures, outcomes
 from harness.claims import load_claims
 from harness.expectations import mark_expected_failures
 from harness.expectations import matched as matched_expectation
-from harness.kit import TESTS_DIR
 from harness.plugin import tallies
+from harness.plugin.items import is_procspec_item, item_claims
 from harness.plugin.options import subject_of
 from harness.verdict import Decided, Violation
 
@@ -53,21 +52,6 @@ BOOKKEEPING_KEYS = (CLAIMS_KEY, SUBJECT_KEY, KIND_KEY, VERDICT_CLAIMS_KEY, EXPEC
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-
-
-def item_claims(item: pytest.Item) -> list[str]:
-    return [cid for mark in item.iter_markers("claim") for cid in mark.args]
-
-
-def is_procspec_item(item: pytest.Item) -> bool:
-    """One of procspec's tests (its kit's tests directory, or bound to a claim). Only these
-    get the bookkeeping, the hygiene below and the leak guard: the plugin, loaded in any
-    project that installs the kit, leaves that project's own tests alone."""
-    try:
-        Path(str(item.path)).resolve().relative_to(TESTS_DIR)
-        return True
-    except ValueError:
-        return bool(item_claims(item))
 
 
 #: Warnings are errors in procspec's tests, wherever they run (also from the installed kit,

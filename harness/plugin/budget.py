@@ -73,7 +73,7 @@ def default_budget(tests: int, workers: int) -> float:
 
 
 def _claim_test(item: pytest.Item) -> bool:
-    from harness.plugin.bookkeeping import is_procspec_item, item_claims
+    from harness.plugin.items import is_procspec_item, item_claims
     return is_procspec_item(item) and bool(item_claims(item)) \
         and item.get_closest_marker("meta") is None
 

@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from harness.helper_processes import is_helper
-from harness.plugin.bookkeeping import is_procspec_item
+from harness.plugin.items import is_procspec_item
 
 
 def _descendants() -> dict[int, psutil.Process]:

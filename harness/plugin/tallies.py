@@ -27,7 +27,7 @@ TALLY = pytest.StashKey[tally.Tally]()
 
 
 def _counted(item: pytest.Item) -> bool:
-    from harness.plugin.bookkeeping import is_procspec_item, item_claims
+    from harness.plugin.items import is_procspec_item, item_claims
     return isinstance(item, pytest.Function) and is_procspec_item(item) \
         and bool(item_claims(item)) and item.get_closest_marker("meta") is None
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Generator
 
 import pytest
 
-from harness.plugin.bookkeeping import is_procspec_item
+from harness.plugin.items import is_procspec_item
 
 _in_procspec_test = [False]
 

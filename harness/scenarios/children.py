@@ -393,8 +393,7 @@ def _keep_new_server(session: Any, pid: int, is_helper: Any) -> None:
     except psutil.Error:
         return
     if helper:
-        session.watch._helpers[pid] = (True, time.monotonic())
-        session.watch.seen.discard(pid)
+        session.watch.mark_helper(pid)
 
 
 @dataclass(frozen=True)
@@ -413,7 +412,7 @@ class ServerKilledInProgram:
 
 def kill_the_fork_server_in_a_program(backend: Backend, signal_name: str
                                       ) -> ServerKilledInProgram:
-    """``python -m harness.child.fork_server_main BACKEND SIGNAL``, bounded (the graces of
+    """``python -m harness.scenarios.fork_server_program BACKEND SIGNAL``, bounded (the graces of
     two starts and joins), ended with its whole group."""
     import json
     import sys
@@ -423,7 +422,7 @@ def kill_the_fork_server_in_a_program(backend: Backend, signal_name: str
 
     timeout = 2 * (patience.grace(backend.name, limits.START_GRACE)
                    + patience.grace(backend.name, limits.JOIN_GRACE))
-    run = run_program([sys.executable, "-m", "harness.child.fork_server_main", backend.name,
+    run = run_program([sys.executable, "-m", "harness.scenarios.fork_server_program", backend.name,
                        signal_name], timeout=timeout, env=patience_env(backend.name),
                       end_group=True)
     record = None

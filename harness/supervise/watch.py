@@ -183,6 +183,12 @@ class Watch:
             self.seen.discard(pid)
         return helper
 
+    def mark_helper(self, pid: int) -> None:
+        """Count ``pid`` as a helper of the root from now on (a scenario that knows better,
+        e.g. a fork server it saw make a child)."""
+        self._helpers[pid] = (True, time.monotonic(), True)
+        self.seen.discard(pid)
+
     def _faults(self, present: list[int]) -> dict[int, int]:
         """Reaped-children fault counts of the root and of its helpers (a fork server reaps
         the children it forks)."""

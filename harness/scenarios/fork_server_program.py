@@ -1,6 +1,6 @@
 """A program that kills its own fork server between two children (KIDS-009).
 
-Usage: ``python -m harness.child.fork_server_main BACKEND SIGNAL``. It runs
+Usage: ``python -m harness.scenarios.fork_server_program BACKEND SIGNAL``. It runs
 :func:`harness.scenarios.children.kill_the_fork_server` in this interpreter, so the fork
 server it kills is its own, never the test process's (an implementation that does not
 start its server again would otherwise leave every later test of the run without one),

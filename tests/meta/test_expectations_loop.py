@@ -143,6 +143,8 @@ QUIRKY = '''\
     __version__ = "0.1"
     _ctx = multiprocessing.get_context("fork")
     current_process = _ctx.current_process
+    active_children = _ctx.active_children
+    parent_process = _ctx.parent_process
 
 
     def get_start_method():

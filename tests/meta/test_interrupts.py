@@ -5,7 +5,7 @@ command exits 143 (128 + SIGTERM) within 30 s (harness/interrupts.py).
 The run is the echo topic under fork, so a server under test is running when the signal
 comes: the test waits until it sees one. Every process the run started carries a marker
 in its environment; after the command has exited, none may be left (the standard
-library's helpers get :data:`harness.suite.HELPER_EXIT_GRACE` to exit by themselves).
+library's helpers get :data:`harness.run_tag.HELPER_EXIT_GRACE` to exit by themselves).
 Measured (2 cores, load average about 6-20 from other jobs): exit 4.3 s after SIGTERM,
 4.6 s after SIGINT (the ``seconds_to_exit`` property).
 """
@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from harness.kit import CHECKOUT
-from harness.suite import HELPER_EXIT_GRACE
+from harness.run_tag import HELPER_EXIT_GRACE
 
 pytestmark = pytest.mark.meta
 

@@ -126,7 +126,8 @@ class Reaping:
     zombies_after_each: tuple[int, ...]
     """Zombie descendants of the server, counted right after each client finished."""
     zombies_settled: int
-    """Zombies once no handler is running any more (or the settle grace ran out)."""
+    """Zombies once no handler is running any more, after one more client (or the settle
+    grace ran out)."""
     still_running: int
     """Handlers still running when the count was taken (0 unless the grace ran out)."""
     settle_grace: float = 0.0
@@ -140,10 +141,21 @@ def sequential_clients(server: RunningServer, count: int) -> Reaping:
         ok += answered(message, waits.round_trip(message))
         after.append(len(observe.zombies(server)))
     grace = waits.eof()  # a handler ends within ms of its client's close (measured)
-    deadline = time.monotonic() + grace
-    while observe.live_workers(server) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    running = len(observe.live_workers(server))
+
+    def settle() -> int:
+        deadline = time.monotonic() + grace
+        while observe.live_workers(server) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return len(observe.live_workers(server))
+
+    running = settle()
+    # One more client once every handler has ended: a server that reaps lazily, at its next
+    # start() (the standard library's way), has then had its chance to reap all of them.
+    # Counted right after the last client instead, the handlers that a loaded machine let
+    # end after the last start() stayed zombies: 4 were measured once (a false verdict).
+    if not running:
+        waits.round_trip(b"the last client")
+        running = settle()
     if running:
         waits.expire(f"{running} handlers still running {grace:g} s after their clients "
                      "closed", "eof")

@@ -156,6 +156,9 @@ class ControlCheck:
     """A timed control's healthy reference (its start method's context), run beside it."""
     healthy_seconds: Optional[float] = None
     """The summed duration of the healthy reference's tests in the same suite run."""
+    looked_again: tuple[str, ...] = ()
+    """Claims run once more alone with the control, their first result inconclusive
+    (:func:`second_look`)."""
 
     @property
     def ratio(self) -> Optional[float]:
@@ -190,6 +193,8 @@ class ControlCheck:
             ([f"{len(self.leftovers)} left running"] if self.leftovers else []) + \
             ([f"unjudged not as declared: {' '.join(self.wrong_unjudged)}"]
              if self.wrong_unjudged else [])
+        if self.looked_again:
+            problems.append(f"second look at {', '.join(self.looked_again)}")
         timing = "" if self.ratio is None else \
             f" ({self.ratio:.2f} x {self.healthy}'s {self.healthy_seconds:.1f} s)"
         return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "
@@ -259,6 +264,7 @@ def check_controls(names: Sequence[str], profile: str = "controls",
         for control in group:
             subject = control_subject(control)
             tests = [t for t in run.tests if t.get("subject") == subject]
+            tests, looked_again, left_again = second_look(control, tests, profile, workers)
             broken = {cid for t in tests if t["outcome"] == kinds.VERDICT
                       for cid in t.get("verdict_claims", [])}
             inconclusive = tuple(t["nodeid"] for t in tests
@@ -268,14 +274,35 @@ def check_controls(names: Sequence[str], profile: str = "controls",
             healthy = control.start_method if control.timed else None
             checks[control.name] = ControlCheck(
                 control.name, control.defect, control.breaks, frozenset(broken),
-                inconclusive, why, _seconds(tests), tuple(run.leftovers), run.output,
+                inconclusive, why, _seconds(tests), tuple(run.leftovers) + left_again,
+                run.output,
                 len(tests), control.unjudged,
                 frozenset(cid for t in tests if t["outcome"] == kinds.UNJUDGED
                           for cid in t["claims"]),
                 _out_of_scope(tests), healthy,
                 None if healthy is None else _seconds(
-                    [t for t in run.tests if t.get("subject") == healthy]))
+                    [t for t in run.tests if t.get("subject") == healthy]), looked_again)
     return checks
+
+
+def second_look(control: Control, tests: list[dict], profile: str,
+                workers: int) -> tuple[list[dict], tuple[str, ...], tuple[str, ...]]:
+    """The claims some test of which was inconclusive against ``control`` run once more,
+    alone with it; their results replace the first ones. An inconclusive result says
+    nothing about the claim (a timeout, a crash: under the test command's load, about one
+    run in two had one somewhere among the 83 controls' 6,000 tests); a control that
+    breaks its claims does so again, and one that hangs is inconclusive again. Returns the
+    tests, the claims looked at again, and what that run left running."""
+    shaky = sorted({cid for t in tests if t["outcome"] == kinds.INCONCLUSIVE
+                    for cid in t["claims"]})
+    if not shaky:
+        return tests, (), ()
+    again = run_suite(list(control.pytest_args), claims=shaky, profile=profile,
+                      workers=workers, timeout=300)
+    subject = control_subject(control)
+    kept = [t for t in tests if not set(t["claims"]) & set(shaky)]
+    return kept + [t for t in again.tests if t.get("subject") == subject], tuple(shaky), \
+        tuple(again.leftovers)
 
 
 

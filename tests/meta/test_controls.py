@@ -108,3 +108,20 @@ def test_a_hung_implementation_gets_a_verdict_instead_of_hanging_the_run():
     assert all(k in (outcomes.VERDICT, outcomes.PASSED, outcomes.SKIPPED, outcomes.UNJUDGED)
                for kinds in run.outcomes.values() for k in kinds)
 
+
+
+def test_a_second_look_replaces_an_inconclusive_result_and_keeps_the_rest():
+    """An inconclusive result (a timeout or crash under load) says nothing about a claim:
+    its claim runs once more alone with the control, and that result counts."""
+    from harness.suite import second_look
+
+    control = CONTROLS["target-also-in-parent"]
+    subject = "control:target-also-in-parent"
+    first = [{"nodeid": "a", "claims": ["API-004"], "outcome": outcomes.INCONCLUSIVE,
+              "subject": subject},
+             {"nodeid": "b", "claims": ["API-005"], "outcome": outcomes.VERDICT,
+              "subject": subject}]
+    tests, looked_again, left = second_look(control, first, "controls", 0)
+    assert looked_again == ("API-004",) and left == ()
+    assert sorted((t["claims"][0], t["outcome"]) for t in tests) == \
+        [("API-004", outcomes.PASSED), ("API-005", outcomes.VERDICT)]

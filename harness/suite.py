@@ -136,8 +136,9 @@ class ControlCheck:
     """Claims some test failed with that claim's own verdict."""
     inconclusive: tuple[str, ...]
     """Tests that failed without a verdict (they count for nothing)."""
-    why_inconclusive: tuple[str, ...]
-    """The end of each inconclusive test's message (for the meta-test's failure)."""
+    why_wrong: tuple[str, ...]
+    """The end of the message of each test that was inconclusive or broke a claim the
+    control does not declare (for the meta-test's failure)."""
     seconds: float
     """The summed duration of the control's tests."""
     leftovers: tuple[str, ...]
@@ -281,7 +282,9 @@ def check_controls(names: Sequence[str], profile: str = "controls",
             inconclusive = tuple(t["nodeid"] for t in tests
                                  if t["outcome"] == kinds.INCONCLUSIVE)
             why = tuple(f"{t['nodeid']}: ...{t['message'][-1500:]}" for t in tests
-                        if t["outcome"] == kinds.INCONCLUSIVE)
+                        if t["outcome"] == kinds.INCONCLUSIVE or (
+                            t["outcome"] == kinds.VERDICT
+                            and set(t.get("verdict_claims", [])) - control.breaks))
             healthy = control.start_method if control.timed else None
             checks[control.name] = ControlCheck(
                 control.name, control.defect, control.breaks, frozenset(broken),

@@ -42,7 +42,7 @@ def test_controls_break_exactly_their_declared_claims_by_verdict(batch):
         f"control {check.name!r} ({check.defect}): {check.summary()}\n"
         f"declared {sorted(check.declared)}, broken by verdict {sorted(check.broken)}\n"
         f"inconclusive: {list(check.inconclusive)}\nleft running: {list(check.leftovers)}\n"
-        + "\n".join(check.why_inconclusive) for check in wrong) \
+        + "\n".join(check.why_wrong) for check in wrong) \
         + "\n" + wrong[0].output[-3000:]
     assert sorted(checks) == sorted(batch)
     slow = [check for check in checks.values() if not check.in_time]

@@ -59,16 +59,21 @@ def report_grandchild_name(path: str, backend_name: str) -> None:
 
 
 def hold(started_path: str, release_path: str, backend_name: str,
-         released_path: Optional[str] = None, linger: float = 0.0) -> None:
+         released_path: Optional[str] = None, linger: float = 0.0,
+         linger_path: Optional[str] = None) -> None:
     """Post our pid and name as seen from inside, then wait (bounded) for the go-ahead;
     once it has come, post that (at ``released_path``, when given): proof that this child
-    was still running when the parent gave it; then sleep ``linger`` s before returning."""
+    was still running when the parent gave it. With ``linger_path``: then sleep ``linger``
+    s before returning, once only (the first runner posts there: an implementation that
+    also runs the target elsewhere, later, does not sleep again)."""
     mailbox.post(started_path, {"pid": os.getpid(),
                                 "name": current_process_of(backend_name).name})
     released = mailbox.hold_until(release_path)
     if released and released_path is not None:
         mailbox.post(released_path, {"pid": os.getpid(), "at": time.monotonic()})
-    if released and linger > 0:
+    if released and linger > 0 and linger_path is not None \
+            and not os.path.exists(linger_path):
+        mailbox.post(linger_path, os.getpid())
         time.sleep(linger)
 
 

@@ -65,7 +65,8 @@ def run_and_join(backend: Backend, name: Optional[str] = None,
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release = box.slot("started"), box.slot("release")
         kwargs: dict[str, Any] = {"target": targets.hold,
-                                  "args": (started, release, backend.name, None, linger)}
+                                  "args": (started, release, backend.name, None, linger,
+                                           box.slot("linger"))}
         if name is not None:
             kwargs["name"] = name
         proc = backend.Process(**kwargs)

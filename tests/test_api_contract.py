@@ -152,3 +152,14 @@ def test_the_main_process_reads_alive_with_no_exit_code(backend):
     holds(state.alive is True and state.exitcode is None) or violated(backend,
         "API-017", "in the main process, current_process().is_alive() True and exitcode "
         "None", f"is_alive() {state.alive!r}, exitcode {state.exitcode!r}")
+
+
+@pytest.mark.claim("API-018")
+def test_a_childs_main_thread_has_a_native_id_of_its_own(backend):
+    record = api_contract.main_thread_native_ids(backend)
+    _started(record.start)
+    premise(record.reported is not None, "the child never reported (LIFE-010)")
+    childs = record.reported["native_id"]
+    holds(isinstance(childs, int) and childs != record.parents) or violated(backend,
+        "API-018", "the child's threading.main_thread().native_id is an int other than "
+        f"the parent's ({record.parents})", childs, child_pid=record.reported["pid"])

@@ -244,3 +244,11 @@ def join_self(asked_path: str, path: str, backend_name: str) -> None:
 def report_ran(path: str) -> None:
     """Post that the target ran (this process's pid)."""
     mailbox.post(path, os.getpid())
+
+
+def report_main_thread_native_id(path: str) -> None:
+    """Post this process's main thread's ``native_id`` (the OS's id for it)."""
+    import threading
+
+    mailbox.post(path, {"pid": os.getpid(),
+                        "native_id": getattr(threading.main_thread(), "native_id", None)})

@@ -10,6 +10,7 @@ defect, and a spawn control of its own would cost the controls proof a spawn sui
 from __future__ import annotations
 
 import sys
+import threading
 from multiprocessing import process as _process_module
 from typing import Any, Optional
 
@@ -63,6 +64,19 @@ class CloseUnstartedRefused(_Real):
         if self._popen is None and not self._closed:
             raise ValueError("cannot close a process that was never started")
         super().close()
+
+
+class StaleNativeId(_Real):
+    """The child's main thread keeps the parent's main thread's ``native_id`` (its threading
+    state is not refreshed after the fork)."""
+
+    def start(self) -> None:
+        self._procspec_native_id = threading.main_thread().native_id
+        super().start()
+
+    def run(self) -> None:
+        threading.main_thread()._native_id = self._procspec_native_id  # type: ignore[attr-defined]
+        super().run()
 
 
 class RunOverrideIgnored(_Real):
@@ -127,6 +141,8 @@ CONTROLS = [
              RunOverrideIgnored, {"API-015"}),
     _control("authkey-set-ignored", "assigning authkey does nothing", AuthkeySetIgnored,
              {"API-016"}),
+    _control("stale-native-id", "a child's main thread keeps its parent's native_id",
+             StaleNativeId, {"API-018"}),
     _control("main-reads-ended", "the main process's current_process() reads not alive",
              _Real, {"API-017"}, context_class=MainReadsEndedContext),
 ]

@@ -260,3 +260,27 @@ def main_process_state(backend: Backend) -> MainProcess:
     if isinstance(me, Raised):
         return MainProcess(alive=me, exitcode=me)
     return MainProcess(alive=is_alive(me), exitcode=attempt(lambda: me.exitcode))
+
+
+# --- the child's main thread (API-018) -------------------------------------------------
+
+@dataclass(frozen=True)
+class MainThreadIds:
+    parents: Optional[int]
+    """This process's main thread's ``native_id``."""
+    start: Call
+    reported: Optional[dict]
+    """The child's ``pid`` and its main thread's ``native_id``; None if it never reported."""
+
+
+def main_thread_native_ids(backend: Backend) -> MainThreadIds:
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        path = box.slot("native-id")
+        proc = backend.Process(target=targets.report_main_thread_native_id, args=(path,))
+        start = session.start(proc, report=path)
+        if start.returned:
+            session.wait_for(path)
+            session.join(proc)
+            session.settle()
+        return MainThreadIds(parents=getattr(threading.main_thread(), "native_id", None),
+                             start=start, reported=mailbox.read(path))

@@ -145,11 +145,15 @@ class ArgumentsReceived:
 
 
 def child_receives_arguments(backend: Backend, args: tuple, kwargs: dict,
-                             ) -> ArgumentsReceived:
+                             as_list: bool = False) -> ArgumentsReceived:
+    """``args`` and ``kwargs`` given to the constructor (``args`` as a tuple, or with
+    ``as_list`` as a list: the reference's ``args`` is any sequence) reach the child."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("report")
+        given: Any = (path, *copy.deepcopy(args))
         ran = run_in_session(session, backend, targets.echo_arguments,
-                             (path, *copy.deepcopy(args)), copy.deepcopy(kwargs), report=path)
+                             list(given) if as_list else given, copy.deepcopy(kwargs),
+                             report=path)
         return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
                                  ran=ran)
 

@@ -101,9 +101,7 @@ def test_close_on_a_process_never_started_is_accepted(backend):
         "API-013", "close() on a process never started returns None", closed)
 
 
-@pytest.mark.claim("API-014")
-@pytest.mark.parametrize("what", api_contract.UNPICKLABLE)
-def test_spawn_and_forkserver_refuse_an_unpicklable_target_or_argument(backend, what):
+def _refuses_unpicklable(backend, what):
     method, how = start_methods.rule(backend)
     if method not in ("spawn", "forkserver"):
         pytest.skip(f"a spawn/forkserver rule; {backend.name} starts children by "
@@ -118,6 +116,18 @@ def test_spawn_and_forkserver_refuse_an_unpicklable_target_or_argument(backend, 
         "API-014", f"no child left running after start() refused an unpicklable {what}",
         f"{len(record.left_running)} process(es) still running 1 s later",
         raised=str(record.start.result))
+
+
+# Two tests, not one parametrized: an implementation may refuse one and not the other
+# (loky pickles a lambda), and an expectation tells tests apart by name.
+@pytest.mark.claim("API-014")
+def test_spawn_and_forkserver_refuse_an_unpicklable_target(backend):
+    _refuses_unpicklable(backend, "target")
+
+
+@pytest.mark.claim("API-014")
+def test_spawn_and_forkserver_refuse_an_unpicklable_argument(backend):
+    _refuses_unpicklable(backend, "argument")
 
 
 @pytest.mark.claim("API-015")

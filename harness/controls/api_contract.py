@@ -115,7 +115,7 @@ class MainReadsEndedContext(ControlContext):
             return real
         view_class = _main_views.setdefault(
             kind, type("MainReadsEnded", (kind,), {"is_alive": _never_alive}))
-        view = object.__new__(view_class)
+        view: Any = object.__new__(view_class)
         view.__dict__ = real.__dict__
         return view
 

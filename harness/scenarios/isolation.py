@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from harness import mailbox
 from harness.backends import Backend
@@ -50,7 +50,7 @@ class Ran:
         return self.start.returned
 
 
-def run_in_session(session: Session, backend: Backend, target: Any, args: tuple,
+def run_in_session(session: Session, backend: Backend, target: Any, args: Sequence[Any],
                    kwargs: Optional[dict] = None, report: Optional[str] = None) -> Ran:
     """Start the target in a child, join it (bounded), wait (bounded) until the OS shows it
     ended; the parent's view is read after that."""

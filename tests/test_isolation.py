@@ -123,10 +123,12 @@ def shape(value: Any) -> Any:
 
 
 @pytest.mark.claim("ISO-006")
-@given(call=strategies.call_arguments)
-def test_arguments_arrive_in_the_child_as_equal_values_of_the_same_types(backend, call):
+@given(call=strategies.call_arguments, as_list=st.booleans())
+@example(call=((1, "two", b"3"), {}), as_list=True).via("args given as a list")
+def test_arguments_arrive_in_the_child_as_equal_values_of_the_same_types(
+        backend, call, as_list):
     args, kwargs = call
-    record = isolation.child_receives_arguments(backend, args, kwargs)
+    record = isolation.child_receives_arguments(backend, args, kwargs, as_list)
     premise(record.ran.start.returned,
                  f"start() did not return ({record.ran.start.why}; JOIN-002 times it)")
     holds(record.start_error is None) or violated(backend,
@@ -135,7 +137,8 @@ def test_arguments_arrive_in_the_child_as_equal_values_of_the_same_types(backend
     holds((seen["args"], seen["kwargs"]) == (args, kwargs) and \
         shape((seen["args"], seen["kwargs"])) == shape((args, kwargs))) or violated(backend,
             "ISO-006", f"args {args!r}, kwargs {kwargs!r} (same values and types)",
-            f"args {seen['args']!r}, kwargs {seen['kwargs']!r}")
+            f"args {seen['args']!r}, kwargs {seen['kwargs']!r}",
+            args_given_as="list" if as_list else "tuple")
 
 
 # --- what a child starts from ----------------------------------------------------------

@@ -416,16 +416,17 @@ def test_join_with_a_timeout_returns_not_much_later_than_the_timeout(backend, ti
 
 
 @pytest.mark.claim("JOIN-007")
-def test_join_zero_does_not_block(backend):
+@pytest.mark.parametrize("timeout", [0, -1])  # -1: CPython's test_terminate joins so
+def test_join_zero_does_not_block(backend, timeout):
     bound = timing.NONBLOCKING_BOUND
     opinion = _with_second_opinion(
         "JOIN-007", backend,
-        lambda: join.join_sleeper_with_timeout(backend, 0, child_seconds=1.0,
+        lambda: join.join_sleeper_with_timeout(backend, timeout, child_seconds=1.0,
                                                give_up_after=bound + limits.OS_POLL_INTERVAL),
         _timed_join_judge(bound), calibrated=False)
     record = opinion.record
     _timed_join_ran(record)
     holds(record.returned and record.returned_after <= bound) or violated(backend,
-        "JOIN-007", f"join(0) returns within {bound} s",
+        "JOIN-007", f"join({timeout}) returns within {bound} s",
         f"{'returned' if record.returned else 'had not returned'} after "
         f"{record.returned_after:.4f} s", attempts=opinion.attempts)

@@ -59,15 +59,22 @@ def report_grandchild_name(path: str, backend_name: str) -> None:
 
 
 def hold(started_path: str, release_path: str, backend_name: str,
-         released_path: Optional[str] = None) -> None:
+         released_path: Optional[str] = None, linger: float = 0.0,
+         linger_path: Optional[str] = None) -> None:
     """Post our pid and name as seen from inside, then wait (bounded) for the go-ahead;
     once it has come, post that (at ``released_path``, when given): proof that this child
-    was still running when the parent gave it."""
+    was still running when the parent gave it. With ``linger_path``: then sleep ``linger``
+    s before returning, once only (the first runner posts there: an implementation that
+    also runs the target elsewhere, later, does not sleep again)."""
     mailbox.post(started_path, {"pid": os.getpid(),
                                 "name": current_process_of(backend_name).name})
     released = mailbox.hold_until(release_path)
     if released and released_path is not None:
         mailbox.post(released_path, {"pid": os.getpid(), "at": time.monotonic()})
+    if released and linger > 0 and linger_path is not None \
+            and not os.path.exists(linger_path):
+        mailbox.post(linger_path, os.getpid())
+        time.sleep(linger)
 
 
 def sleep_long(started_path: str) -> None:
@@ -217,3 +224,31 @@ def start_a_child(path: str, backend_name: str) -> None:
             grandchild.join(limits.JOIN_GRACE)
         except Exception:  # the harness ends every process of the scenario anyway
             pass
+
+
+def join_self(asked_path: str, path: str, backend_name: str) -> None:
+    """Post that we are about to call our own ``current_process().join()`` (the
+    implementation's), call it, and post what it did: ``None`` (it returned) or the
+    exception's type and message. A ``join()`` that never returns leaves only the first
+    post (the parent stops waiting; the harness ends this child)."""
+    me = current_process_of(backend_name)
+    mailbox.post(asked_path, os.getpid())
+    try:
+        me.join()
+        refused: Optional[tuple[str, str]] = None
+    except Exception as exc:  # what the claim judges
+        refused = (type(exc).__name__, str(exc))
+    mailbox.post(path, {"pid": os.getpid(), "refused": refused})
+
+
+def report_ran(path: str) -> None:
+    """Post that the target ran (this process's pid)."""
+    mailbox.post(path, os.getpid())
+
+
+def report_main_thread_native_id(path: str) -> None:
+    """Post this process's main thread's ``native_id`` (the OS's id for it)."""
+    import threading
+
+    mailbox.post(path, {"pid": os.getpid(),
+                        "native_id": getattr(threading.main_thread(), "native_id", None)})

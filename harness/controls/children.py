@@ -168,7 +168,7 @@ CONTROLS = [
              SentinelAlwaysReady, {"KIDS-005"}),
     _control("ident-unset", "ident stays None after start()", IdentUnset, {"KIDS-006"}),
     _control("authkey-fresh-in-child", "a child draws an authkey of its own",
-             AuthkeyFreshInChild, {"KIDS-007"}),
+             AuthkeyFreshInChild, {"KIDS-007", "API-016"}),
     _control("parent-process-is-self", "parent_process() returns the current process",
              _Real, {"KIDS-008"}, ParentIsSelfContext),
 ]

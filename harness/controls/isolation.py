@@ -125,7 +125,7 @@ CONTROLS = [
     _control("arguments-via-json", "arguments are passed as JSON", ArgumentsViaJson, _FORK,
              {"ISO-006", "ECHO-011"}),
     _control("says-spawn-but-forks", "declares start method spawn, but forks", _Fork, _FORK,
-             {"ISO-008", "ISO-010"}, declared="spawn"),
+             {"ISO-008", "ISO-010", "API-014"}, declared="spawn"),
     _control("says-fork-but-spawns", "declares start method fork, but spawns", _Spawn, _SPAWN,
              {"ISO-007", "ISO-010"}, declared="fork"),
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from harness import mailbox
 from harness.backends import Backend
@@ -50,7 +50,7 @@ class Ran:
         return self.start.returned
 
 
-def run_in_session(session: Session, backend: Backend, target: Any, args: tuple,
+def run_in_session(session: Session, backend: Backend, target: Any, args: Sequence[Any],
                    kwargs: Optional[dict] = None, report: Optional[str] = None) -> Ran:
     """Start the target in a child, join it (bounded), wait (bounded) until the OS shows it
     ended; the parent's view is read after that."""
@@ -145,11 +145,15 @@ class ArgumentsReceived:
 
 
 def child_receives_arguments(backend: Backend, args: tuple, kwargs: dict,
-                             ) -> ArgumentsReceived:
+                             as_list: bool = False) -> ArgumentsReceived:
+    """``args`` and ``kwargs`` given to the constructor (``args`` as a tuple, or with
+    ``as_list`` as a list: the reference's ``args`` is any sequence) reach the child."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         path = box.slot("report")
+        given: Any = (path, *copy.deepcopy(args))
         ran = run_in_session(session, backend, targets.echo_arguments,
-                             (path, *copy.deepcopy(args)), copy.deepcopy(kwargs), report=path)
+                             list(given) if as_list else given, copy.deepcopy(kwargs),
+                             report=path)
         return ArgumentsReceived(args=args, kwargs=kwargs, reported=mailbox.read(path),
                                  ran=ran)
 

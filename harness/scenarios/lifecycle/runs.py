@@ -41,6 +41,9 @@ class Run:
     """What it posted, whenever it did (also later, e.g. after ``join()``)."""
     alive_while_running: Observed
     join: Optional[Call]
+    alive_straight_after_join: Observed
+    """``is_alive()`` read as soon as ``join()`` returned (None when it did not), before
+    the harness waits for the OS to show the child ended."""
     ended: bool
     """The OS showed that the child had ended before the attributes below were read."""
     alive_after_join: Observed
@@ -54,14 +57,16 @@ class Run:
 
 
 def run_and_join(backend: Backend, name: Optional[str] = None,
-                 judge_join: bool = False) -> Run:
+                 judge_join: bool = False, linger: float = 0.0) -> Run:
     """Start a child that reports and waits for a go-ahead; read ``is_alive()`` while it
-    waits; release it; ``join()``; read the attributes once it has ended. ``judge_join``:
-    the caller owns "join() returns" (it always gets the full slack)."""
+    waits; release it (it then runs ``linger`` s more); ``join()``; read ``is_alive()`` as
+    soon as it returned, and the attributes once the child has ended. ``judge_join``: the
+    caller owns "join() returns" (it always gets the full slack)."""
     with mailbox.Mailbox() as box, supervised(backend.name) as session:
         started, release = box.slot("started"), box.slot("release")
         kwargs: dict[str, Any] = {"target": targets.hold,
-                                  "args": (started, release, backend.name)}
+                                  "args": (started, release, backend.name, None, linger,
+                                           box.slot("linger"))}
         if name is not None:
             kwargs["name"] = name
         proc = backend.Process(**kwargs)
@@ -72,14 +77,16 @@ def run_and_join(backend: Backend, name: Optional[str] = None,
                        name_before_start=name_before_start, start=start,
                        pid_after_start=None, reported_while_running=None,
                        reported=mailbox.read(started), alive_while_running=None, join=None,
-                       ended=False, alive_after_join=None, exitcode_after_join=None,
-                       pid_after_join=None, name_after_join=None)
+                       alive_straight_after_join=None, ended=False, alive_after_join=None,
+                       exitcode_after_join=None, pid_after_join=None, name_after_join=None)
         pid_after_start = attempt(lambda: proc.pid)
         reported_while_running = (mailbox.read(started) if session.wait_for(started)
                                   else None)
         alive_while_running = is_alive(proc)
         mailbox.post(release, True)
-        join = session.join(proc, slack=limits.RETURN_SLACK if judge_join else None)
+        join = session.join(proc, slack=limits.RETURN_SLACK if judge_join else None,
+                            expected_end=time.monotonic() + linger)
+        straight_after = is_alive(proc) if join.returned else None
         ended = session.settle()
         return Run(
             parent_pid=os.getpid(),
@@ -91,6 +98,7 @@ def run_and_join(backend: Backend, name: Optional[str] = None,
             reported=reported_while_running or mailbox.read(started),
             alive_while_running=alive_while_running,
             join=join,
+            alive_straight_after_join=straight_after,
             ended=ended,
             alive_after_join=is_alive(proc),
             exitcode_after_join=attempt(lambda: proc.exitcode),

@@ -8,7 +8,10 @@ on 3.12+; ``python -m test test_multiprocessing_<method> -m ...`` before; when t
 interpreter ships only ``test._test_multiprocessing``, the same classes installed the way
 those modules install them and run with ``unittest``). Prints both wall times, their
 ratio, the load average around each, and where verify's time went (test time per topic and
-per backend, and the slowest tests).
+per backend, and the slowest tests). Each command's CPU time (user + system, of every
+process it waited for) is printed beside it, with the CPU ratio: verify is CPU-bound on a
+small machine, and its CPU time barely moves with other work on the machine, which the
+wall time does (the budget judges the wall ratio).
 
 ``--runs N`` measures N pairs one after the other and judges their median ratio; the run
 exits 3 when that median is above ``--max-ratio`` (default :data:`RATIO_BUDGET`, the number
@@ -32,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from harness.kit import TESTS_DIR
+from harness.kit import CLAIM_RUN_OPTIONS, TESTS_DIR
 from harness.supervise import run_program
 
 #: The most verify may cost, as a multiple of CPython's own process tests on the same
@@ -75,19 +78,37 @@ class Timed:
     load_before: str
     load_after: str
     tail: str = ""
+    cpu: Optional[float] = None
+    """User + system CPU seconds of the command and every process it waited for (None
+    where the OS does not say): unlike the wall time, hardly changed by other work on the
+    machine, so it shows what a change saved when the load varies between runs."""
+
+
+def _children_cpu() -> Optional[float]:
+    """User + system CPU seconds of this process's reaped children so far."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timed(label: str, argv: list[str], cwd: Optional[str] = None,
            env: Optional[dict[str, str]] = None) -> Timed:
     before = loadavg()
+    cpu_before = _children_cpu()
     started = time.monotonic()
     # In its own session, the command line's SIGINT/SIGTERM passed on (harness.interrupts).
     ran = run_program(argv, None, cwd=cwd, env=env)
     seconds = time.monotonic() - started
+    cpu_after = _children_cpu()
     output = ran.stdout + ran.stderr
     counted = _COUNTS.findall(output)
     return Timed(label, argv, seconds, -1 if ran.returncode is None else ran.returncode,
-                 before, loadavg(), counted[-1] if counted else output.strip()[-200:])
+                 before, loadavg(), counted[-1] if counted else output.strip()[-200:],
+                 None if cpu_before is None or cpu_after is None
+                 else round(cpu_after - cpu_before, 2))
 
 
 # --- CPython's tests -------------------------------------------------------------------
@@ -167,7 +188,8 @@ def run_verify(pytest_args: Sequence[str]) -> VerifyRun:
     with tempfile.TemporaryDirectory(prefix="procspec-bench-") as tmp:
         results = os.path.join(tmp, "results.json")
         args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-n", "auto",
-                "--hypothesis-profile=ci", "--results-json", results, *pytest_args]
+                "--hypothesis-profile=ci", "--results-json", results, *CLAIM_RUN_OPTIONS,
+                *pytest_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env["CI"] = "true"
         timed = _timed("procspec verify", pytest_command(args), cwd=suite_cwd(), env=env)
@@ -202,9 +224,11 @@ def uncompiled_modules() -> list[str]:
 
 def report(verify: VerifyRun, cpython: list[Timed]) -> dict:
     cp_total = sum(t.seconds for t in cpython)
+    cp_cpu = None if any(t.cpu is None for t in cpython) else sum(t.cpu or 0.0 for t in cpython)
     return {
         "python": sys.version.split()[0],
         "verify": {"seconds": round(verify.timed.seconds, 2),
+                   "cpu_seconds": verify.timed.cpu,
                    "returncode": verify.timed.returncode,
                    "load_before": verify.timed.load_before,
                    "load_after": verify.timed.load_after,
@@ -215,12 +239,16 @@ def report(verify: VerifyRun, cpython: list[Timed]) -> dict:
                                   for k, (n, s) in verify.breakdown("subject").items()},
                    "slowest": [[round(s, 2), n] for s, n in verify.slowest()]},
         "cpython": {"seconds": round(cp_total, 2),
+                    "cpu_seconds": None if cp_cpu is None else round(cp_cpu, 2),
                     "runs": [{"label": t.label, "seconds": round(t.seconds, 2),
+                              "cpu_seconds": t.cpu,
                               "returncode": t.returncode, "load_before": t.load_before,
                               "load_after": t.load_after, "ran": t.tail,
                               "argv": t.argv[1:]}
                              for t in cpython]},
         "ratio": round(verify.timed.seconds / cp_total, 2) if cp_total else None,
+        "cpu_ratio": round(verify.timed.cpu / cp_cpu, 2)
+        if verify.timed.cpu is not None and cp_cpu else None,
         "writes_bytecode": not sys.dont_write_bytecode,
         "uncompiled_modules": len(uncompiled_modules()),
     }
@@ -228,15 +256,23 @@ def report(verify: VerifyRun, cpython: list[Timed]) -> dict:
 
 def render(data: dict) -> str:
     v, cp = data["verify"], data["cpython"]
+
+    def cpu(seconds: Optional[float]) -> str:
+        return "" if seconds is None else f"cpu {seconds:.1f} s; "
+
     lines = [f"procspec bench on Python {data['python']}",
-             f"procspec verify   {v['seconds']:8.1f} s  (exit {v['returncode']}; load "
+             f"procspec verify   {v['seconds']:8.1f} s  ({cpu(v.get('cpu_seconds'))}"
+             f"exit {v['returncode']}; load "
              f"{v['load_before']} -> {v['load_after']}; "
              + ", ".join(f"{n} {k}" for k, n in v["outcomes"].items()) + ")"]
     for run in cp["runs"]:
-        lines.append(f"{run['label']:17} {run['seconds']:8.1f} s  (exit {run['returncode']}; "
-                     f"load {run['load_before']} -> {run['load_after']}; {run['ran']})")
-    lines.append(f"cpython total     {cp['seconds']:8.1f} s")
-    lines.append(f"ratio             {data['ratio']}")
+        lines.append(f"{run['label']:17} {run['seconds']:8.1f} s  ({cpu(run.get('cpu_seconds'))}"
+                     f"exit {run['returncode']}; load {run['load_before']} -> "
+                     f"{run['load_after']}; {run['ran']})")
+    total_cpu = cp.get("cpu_seconds")
+    lines.append(f"cpython total     {cp['seconds']:8.1f} s"
+                 + ("" if total_cpu is None else f"  (cpu {total_cpu:.1f} s: user + system)"))
+    lines.append(f"ratio             {data['ratio']}  (cpu {data.get('cpu_ratio')})")
     if data["uncompiled_modules"] and not data["writes_bytecode"]:
         lines.append(f"note: {data['uncompiled_modules']} harness modules have no bytecode "
                      "cache and this interpreter writes none (PYTHONDONTWRITEBYTECODE): every "

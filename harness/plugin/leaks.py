@@ -26,13 +26,20 @@ import pytest
 
 from harness.helper_processes import is_helper
 from harness.plugin.items import is_procspec_item
+from harness.supervise import descendants
 
 
 def _descendants() -> dict[int, psutil.Process]:
-    try:
-        return {p.pid: p for p in psutil.Process().children(recursive=True)}
-    except psutil.Error:
-        return {}
+    # The children files of this process's tree (harness.supervise.descendants), not
+    # psutil's children(recursive=True), which reads the stat file of every process on the
+    # machine: 13 ms a call with 140 processes here, twice per test (0.06 ms this way).
+    found: dict[int, psutil.Process] = {}
+    for pid in descendants(os.getpid()):
+        try:
+            found[pid] = psutil.Process(pid)
+        except psutil.Error:
+            continue  # gone (reaped) between the two looks
+    return found
 
 
 def leftovers(before: set[int], grace: float) -> list[psutil.Process]:

@@ -38,7 +38,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from harness.kit import CLAIM_RUN_OPTIONS, TESTS_DIR
+from harness.kit import TESTS_DIR
 
 
 def verify(pytest_args: Sequence[str]) -> int:
@@ -46,7 +46,7 @@ def verify(pytest_args: Sequence[str]) -> int:
     from harness.suite import pytest_command, suite_cwd
 
     args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-n", "auto",
-            *CLAIM_RUN_OPTIONS, *pytest_args]
+            *pytest_args]
     return interrupts.call(pytest_command(args), cwd=suite_cwd())
 
 

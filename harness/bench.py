@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from harness.kit import CLAIM_RUN_OPTIONS, TESTS_DIR
+from harness.kit import TESTS_DIR
 from harness.supervise import run_program
 
 #: The most verify may cost, as a multiple of CPython's own process tests on the same
@@ -188,8 +188,7 @@ def run_verify(pytest_args: Sequence[str]) -> VerifyRun:
     with tempfile.TemporaryDirectory(prefix="procspec-bench-") as tmp:
         results = os.path.join(tmp, "results.json")
         args = [str(TESTS_DIR), "--ignore", str(TESTS_DIR / "meta"), "-n", "auto",
-                "--hypothesis-profile=ci", "--results-json", results, *CLAIM_RUN_OPTIONS,
-                *pytest_args]
+                "--hypothesis-profile=ci", "--results-json", results, *pytest_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env["CI"] = "true"
         timed = _timed("procspec verify", pytest_command(args), cwd=suite_cwd(), env=env)

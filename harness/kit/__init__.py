@@ -34,13 +34,3 @@ TESTS_DIR: Path = KIT_ROOT / "tests"
 #: Where tools write and read their working files (``.tox/results``, reports): the
 #: checkout, or the current directory when running from a wheel.
 WORK_ROOT: Path = CHECKOUT if CHECKOUT is not None else Path.cwd()
-
-#: pytest options of every run of the claims alone (``verify``, ``bench``). ``--assert=plain``:
-#: the claim modules opt out of assertion rewriting (their verdicts are raised, never
-#: asserted), but pytest still rewrites every module of each distribution with a pytest11
-#: plugin (the harness's and Hypothesis's, about 160 of them), bypassing the interpreter's
-#: bytecode cache: each one parsed, walked and compiled again in every xdist worker. Where
-#: the interpreter writes no bytecode (``PYTHONDONTWRITEBYTECODE``, as in some CI images)
-#: pytest keeps no cache of them either, and every run pays it: measured on 3.13 (2 cores,
-#: 4 workers), collecting the claims took 8.0 s of CPU, 3.0 s with plain asserts.
-CLAIM_RUN_OPTIONS: tuple[str, ...] = ("--assert=plain",)

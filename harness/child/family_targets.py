@@ -38,7 +38,10 @@ def start_and_join_a_child(path: str, grandchild_path: str, backend_name: str) -
     raised, whether ``join()`` returned, the grandchild's pid and exit code."""
     grandchild = _implementation(backend_name).Process(target=post_pid,
                                                        args=(grandchild_path,))
+    from harness.child.targets import current_process_of
+
     record: dict = {"pid": os.getpid(), "start_raised": None, "join_raised": None,
+                    "daemon": getattr(current_process_of(backend_name), "daemon", None),
                     "alive_after_join": None, "exitcode": None, "grandchild_pid": None}
     try:
         grandchild.start()
@@ -118,19 +121,22 @@ def start_a_child_then_hold(started_path: str, release_path: str, grandchild: tu
     and its pid, then wait (bounded) for a go-ahead that never comes before the parent
     terminates us. In the parent's own process (a thread behind the API) only post that we
     run."""
+    from harness.child.targets import current_process_of
+
+    daemon = getattr(current_process_of(backend_name), "daemon", None)
     if os.getpid() == parent_pid:
         mailbox.post(started_path, {"pid": os.getpid(), "start_raised": None,
-                                    "grandchild": None})
+                                    "grandchild": None, "daemon": daemon})
         return
     proc = _implementation(backend_name).Process(
         target=grandchild_outlives_parent, args=(*grandchild, backend_name))
     try:
         proc.start()
     except Exception as exc:
-        mailbox.post(started_path, {"pid": os.getpid(), "grandchild": None,
+        mailbox.post(started_path, {"pid": os.getpid(), "grandchild": None, "daemon": daemon,
                                     "start_raised": f"{type(exc).__name__}: {exc}"})
         return
     ran = mailbox.wait_for(grandchild[0], limits.START_GRACE)
-    mailbox.post(started_path, {"pid": os.getpid(), "start_raised": None,
+    mailbox.post(started_path, {"pid": os.getpid(), "start_raised": None, "daemon": daemon,
                                 "grandchild": mailbox.read(grandchild[0]) if ran else None})
     mailbox.hold_until(release_path)

@@ -262,3 +262,24 @@ def test_a_child_and_its_own_child_run_with_the_interpreter_flags_of_their_paren
     holds(grandchild is None or grandchild["flags"] == main["flags"]) or violated(backend,
         "ISO-016", f"the child's own child runs with the flags {main['flags']} too",
         grandchild["flags"] if grandchild else None)
+
+
+@pytest.mark.claim("ISO-017")
+def test_under_spawn_and_forkserver_an_unguarded_main_script_gets_a_runtime_error(
+        backend, start_method):
+    if start_method not in ("spawn", "forkserver"):
+        pytest.skip(f"not promised under {start_method}: its children do not run the main "
+                    "script again")
+    run = interpreter.run_unguarded_script(backend)
+    premise(run.at_depth("top level", 0), f"the script did not run (status "
+            f"{run.returncode}; stderr {run.stderr[-300:]!r})", whole_test=True)
+    premise(not run.at_depth("start raised", 0), "the script's own start() raised "
+            f"(JOIN-002, LIFE-004): {run.lines}", whole_test=True)
+    premise(run.at_depth("top level", 1), "the script's top level did not run again in a "
+            f"new interpreter (ISO-010's view of the main script): {run.lines}",
+            whole_test=True)
+    holds(run.at_depth("start raised RuntimeError", 1) and not run.at_depth("top level", 2)) \
+        or violated(backend, "ISO-017", f"under {start_method}, the start() the unguarded "
+                    "script's top level makes again, while the new interpreter imports it, "
+                    "raises RuntimeError, and no further generation runs the script",
+                    list(run.lines), stderr=run.stderr[-600:])

@@ -140,3 +140,10 @@ def start_a_child_then_hold(started_path: str, release_path: str, grandchild: tu
     mailbox.post(started_path, {"pid": os.getpid(), "start_raised": None, "daemon": daemon,
                                 "grandchild": mailbox.read(grandchild[0]) if ran else None})
     mailbox.hold_until(release_path)
+
+
+def report_executable(path: str) -> None:
+    """Post this interpreter's ``sys.executable`` (API-014)."""
+    import sys
+
+    mailbox.post(path, {"pid": os.getpid(), "executable": sys.executable})

@@ -10,7 +10,7 @@ from multiprocessing import popen_spawn_posix, util
 from typing import Any
 
 from harness.controls import Control
-from harness.controls._base import backend_control, base_context
+from harness.controls._base import ControlContext, backend_control, base_context
 
 _SPAWN = base_context("spawn")
 _RealSpawn: Any = _SPAWN.Process
@@ -37,11 +37,72 @@ class SpawnDropsFlags(_RealSpawn):
         return _FlaglessPopen(process_obj)
 
 
-def _control(name: str, defect: str, process_class: Any, breaks: set[str]) -> Control:
-    return backend_control(name, defect, process_class, breaks, _SPAWN)
+def unguarded_spawn_main(pipe_handle: int, parent_pid: Any = None,
+                         tracker_fd: Any = None) -> None:
+    """The standard library's ``spawn_main`` (POSIX), but the main module is imported
+    without the ``_inheriting`` mark: a ``start()`` its top level makes is not refused."""
+    import os
+    import sys
+    from multiprocessing import reduction, resource_tracker, spawn
+
+    resource_tracker._resource_tracker._fd = tracker_fd
+    parent_sentinel = os.dup(pipe_handle)
+    with os.fdopen(pipe_handle, "rb", closefd=True) as from_parent:
+        spawn.prepare(reduction.pickle.load(from_parent))
+        process_obj = reduction.pickle.load(from_parent)
+    sys.exit(process_obj._bootstrap(parent_sentinel))
+
+
+def _unguarded_command_line(**kwds: Any) -> list:
+    from multiprocessing import spawn
+
+    prog = ("from harness.controls.interpreter import unguarded_spawn_main; "
+            "unguarded_spawn_main(%s)" % ", ".join("%s=%r" % item for item in kwds.items()))
+    return [spawn.get_executable(), *util._args_from_interpreter_flags(), "-c", prog,
+            "--multiprocessing-fork"]
+
+
+class _UnguardedPopen(popen_spawn_posix.Popen):
+    """Starts the child with :func:`unguarded_spawn_main`."""
+
+    def _launch(self, process_obj: Any) -> None:
+        from multiprocessing import spawn
+
+        real = spawn.get_command_line
+        spawn.get_command_line = _unguarded_command_line  # type: ignore[assignment]
+        try:
+            super()._launch(process_obj)
+        finally:
+            spawn.get_command_line = real  # type: ignore[assignment]
+
+
+class SpawnUnguardedMainRecurses(_RealSpawn):
+    """A spawn child imports the main script without the mark that refuses a ``start()``
+    during its bootstrapping: an unguarded script starts a new generation each time."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        return _UnguardedPopen(process_obj)
+
+
+class SetExecutableIgnoredContext(ControlContext):
+    """``set_executable()`` accepts any path and changes nothing."""
+
+    def set_executable(self, executable: Any) -> None:
+        return None
+
+
+def _control(name: str, defect: str, process_class: Any, breaks: set[str],
+             context_class: type = ControlContext) -> Control:
+    return backend_control(name, defect, process_class, breaks, _SPAWN,
+                           context_class=context_class)
 
 
 CONTROLS = [
     _control("spawn-drops-flags", "spawn starts a child without its parent's interpreter "
              "flags", SpawnDropsFlags, {"ISO-016"}),
+    _control("spawn-unguarded-main-recurses", "spawn does not refuse a start() made while "
+             "a child imports the main script", SpawnUnguardedMainRecurses, {"ISO-017"}),
+    _control("set-executable-ignored", "spawn: set_executable() changes nothing", _RealSpawn,
+             {"API-014"}, SetExecutableIgnoredContext),
 ]

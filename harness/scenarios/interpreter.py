@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import harness
-from harness import limits, patience
+from harness import limits, mailbox, patience
 from harness.backends import Backend
-from harness.supervise import patience_env, run_program
+from harness.child import family_targets
+from harness.supervise import Call, Observed, attempt, patience_env, run_program, supervised
 
 #: The flags the program is started with (CPython's ``TestFlags.test_flags``).
 FLAGS = ("-E", "-S", "-O")
@@ -54,3 +56,114 @@ def flags_of_children(backend: Backend) -> FlagsRun:
                 record = None
     return FlagsRun(returncode=run.returncode, timed_out=run.timed_out, record=record,
                     stdout=run.stdout[-2000:], stderr=run.stderr[-2000:])
+
+
+@dataclass(frozen=True)
+class UnguardedRun:
+    """``python harness/child/unguarded_main.py BACKEND`` run to its end (or ended)."""
+
+    returncode: Optional[int]
+    timed_out: bool
+    lines: tuple[str, ...]
+    """What the script and its processes printed, in order."""
+    stderr: str
+
+    def saw(self, prefix: str) -> bool:
+        return any(line.startswith(prefix) for line in self.lines)
+
+    def at_depth(self, what: str, depth: int) -> bool:
+        return any(line.startswith(what) and line.endswith(f"depth={depth}")
+                   for line in self.lines)
+
+
+def run_unguarded_script(backend: Backend) -> UnguardedRun:
+    """Run the script without a ``__main__`` guard (in its own session, ended with its
+    whole group; the kit's root on ``PYTHONPATH``)."""
+    root = _kit_root()
+    env = patience_env(backend.name)
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
+    env.pop("PROCSPEC_UNGUARDED_DEPTH", None)
+    script = os.path.join(root, "harness", "child", "unguarded_main.py")
+    timeout = 2 * patience.grace(backend.name, limits.JOIN_GRACE, "end")
+    run = run_program([sys.executable, script, backend.name], timeout=timeout, cwd=root,
+                      env=env, end_group=True)
+    return UnguardedRun(returncode=run.returncode, timed_out=run.timed_out,
+                        lines=tuple(run.stdout.splitlines()), stderr=run.stderr[-3000:])
+
+
+#: The forms ``set_executable()`` takes (CPython's ``test_set_executable``).
+EXECUTABLE_KINDS = ("str", "bytes", "path-like")
+
+
+class _PathLike:
+    """A path-like object (``os.fspath`` gives its path), as ``os_helper.FakePath``."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __fspath__(self) -> str:
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"<path-like {self._path!r}>"
+
+
+@dataclass(frozen=True)
+class SetExecutable:
+    """A child started after ``set_executable(link)``, ``link`` a new symlink to this
+    interpreter (so its path tells it from the default)."""
+
+    kind: str
+    has_setter: bool
+    link: Optional[str]
+    set_call: Observed
+    start: Optional[Call]
+    reported: Optional[dict]
+    """What the child posted: its ``sys.executable``."""
+    restored: Observed
+    """How the previous executable was set again afterwards: None, or what
+    ``set_executable(previous)`` raised."""
+
+
+def _spawn_module(setter: Any) -> Any:
+    """The module that holds the executable ``setter`` sets: ``<package>.spawn`` of the
+    package the setter is defined in (the standard library, multiprocess, billiard), or
+    None."""
+    package = (getattr(setter, "__module__", "") or "").rpartition(".")[0]
+    module = sys.modules.get(f"{package}.spawn") if package else None
+    return module if module is not None and hasattr(module, "_python_exe") else None
+
+
+def child_after_set_executable(backend: Backend, kind: str) -> SetExecutable:
+    """``set_executable()`` of the backend's context with a symlink to this interpreter
+    given as ``kind``; a child reports its ``sys.executable``; the previous executable is
+    set again afterwards, whatever happened."""
+    setter = getattr(backend.context, "set_executable", None)
+    if not callable(setter):
+        return SetExecutable(kind=kind, has_setter=False, link=None, set_call=None,
+                             start=None, reported=None, restored=None)
+    spawn = _spawn_module(setter)
+    previous = spawn._python_exe if spawn is not None else sys.executable
+    with tempfile.TemporaryDirectory(prefix="procspec-exe-") as tmp:
+        link = os.path.join(tmp, "python-procspec")
+        os.symlink(sys.executable, link)
+        value = {"str": link, "bytes": os.fsencode(link), "path-like": _PathLike(link)}[kind]
+        start = None
+        reported = None
+        try:
+            set_call = attempt(lambda: setter(value))
+            with mailbox.Mailbox() as box, supervised(backend.name) as session:
+                ran = box.slot("ran")
+                proc = backend.Process(target=family_targets.report_executable, args=(ran,))
+                start = session.start(proc, report=ran)
+                if start.returned and session.wait_for(ran):
+                    session.join(proc)
+                    reported = mailbox.read(ran)
+        finally:
+            if spawn is not None:  # exactly as it was (the setter may convert a value)
+                spawn._python_exe = previous
+                restored: Observed = None
+            else:
+                restored = attempt(lambda: setter(previous))
+    return SetExecutable(kind=kind, has_setter=True, link=link, set_call=set_call,
+                         start=start, reported=reported, restored=restored)

@@ -110,16 +110,19 @@ class _PathLike:
 
 @dataclass(frozen=True)
 class SetExecutable:
-    """A child started after ``set_executable(link)``, ``link`` a new symlink to this
-    interpreter (so its path tells it from the default)."""
+    """A child started after ``set_executable(wrapper)``: ``wrapper`` a new shell script
+    that writes its process id to a file and then ``exec``s this interpreter (the process
+    id survives the ``exec``, so the file names the child that was started through it)."""
 
     kind: str
     has_setter: bool
-    link: Optional[str]
+    wrapper: Optional[str]
     set_call: Observed
     start: Optional[Call]
     reported: Optional[dict]
-    """What the child posted: its ``sys.executable``."""
+    """What the child posted: its pid and ``sys.executable``."""
+    through_wrapper: tuple[int, ...]
+    """The process ids the wrapper wrote (every process started through it)."""
     restored: Observed
     """How the previous executable was set again afterwards: None, or what
     ``set_executable(previous)`` raised."""
@@ -134,20 +137,42 @@ def _spawn_module(setter: Any) -> Any:
     return module if module is not None and hasattr(module, "_python_exe") else None
 
 
+def _wrapper(directory: str) -> tuple[str, str]:
+    """A shell script in ``directory`` that appends its pid to a file, then runs this
+    interpreter in its place; ``(script, file)``."""
+    import shlex
+    import stat
+
+    script, pids = os.path.join(directory, "python-procspec"), os.path.join(directory, "pids")
+    with open(script, "w") as fh:
+        fh.write(f"#!/bin/sh\necho $$ >> {shlex.quote(pids)}\n"
+                 f"exec {shlex.quote(sys.executable)} \"$@\"\n")
+    os.chmod(script, os.stat(script).st_mode | stat.S_IXUSR)
+    return script, pids
+
+
+def _pids(path: str) -> tuple[int, ...]:
+    try:
+        with open(path) as fh:
+            return tuple(int(word) for word in fh.read().split())
+    except (OSError, ValueError):
+        return ()
+
+
 def child_after_set_executable(backend: Backend, kind: str) -> SetExecutable:
-    """``set_executable()`` of the backend's context with a symlink to this interpreter
-    given as ``kind``; a child reports its ``sys.executable``; the previous executable is
-    set again afterwards, whatever happened."""
+    """``set_executable()`` of the backend's context with the wrapper script given as
+    ``kind``; a child reports its pid; the wrapper's file says which processes it started.
+    The previous executable is set again afterwards, whatever happened."""
     setter = getattr(backend.context, "set_executable", None)
     if not callable(setter):
-        return SetExecutable(kind=kind, has_setter=False, link=None, set_call=None,
-                             start=None, reported=None, restored=None)
+        return SetExecutable(kind=kind, has_setter=False, wrapper=None, set_call=None,
+                             start=None, reported=None, through_wrapper=(), restored=None)
     spawn = _spawn_module(setter)
     previous = spawn._python_exe if spawn is not None else sys.executable
     with tempfile.TemporaryDirectory(prefix="procspec-exe-") as tmp:
-        link = os.path.join(tmp, "python-procspec")
-        os.symlink(sys.executable, link)
-        value = {"str": link, "bytes": os.fsencode(link), "path-like": _PathLike(link)}[kind]
+        wrapper, pids = _wrapper(tmp)
+        value = {"str": wrapper, "bytes": os.fsencode(wrapper),
+                 "path-like": _PathLike(wrapper)}[kind]
         start = None
         reported = None
         try:
@@ -165,5 +190,7 @@ def child_after_set_executable(backend: Backend, kind: str) -> SetExecutable:
                 restored: Observed = None
             else:
                 restored = attempt(lambda: setter(previous))
-    return SetExecutable(kind=kind, has_setter=True, link=link, set_call=set_call,
-                         start=start, reported=reported, restored=restored)
+        through = _pids(pids)
+    return SetExecutable(kind=kind, has_setter=True, wrapper=wrapper, set_call=set_call,
+                         start=start, reported=reported, through_wrapper=through,
+                         restored=restored)

@@ -6,7 +6,8 @@ started (a fork child cannot help running its parent's interpreter with its flag
 
 from __future__ import annotations
 
-from multiprocessing import popen_spawn_posix, util
+from multiprocessing import popen_spawn_posix
+from multiprocessing import util as _util_module
 from typing import Any
 
 from harness.controls import Control
@@ -14,18 +15,20 @@ from harness.controls._base import ControlContext, backend_control, base_context
 
 _SPAWN = base_context("spawn")
 _RealSpawn: Any = _SPAWN.Process
+_SpawnPopen: Any = popen_spawn_posix.Popen
+util: Any = _util_module  # its private helpers are what the defects patch
 
 
-class _FlaglessPopen(popen_spawn_posix.Popen):
+class _FlaglessPopen(_SpawnPopen):
     """Starts the child's interpreter without the parent's flags."""
 
     def _launch(self, process_obj: Any) -> None:
         real = util._args_from_interpreter_flags
-        util._args_from_interpreter_flags = lambda: []  # type: ignore[assignment]
+        util._args_from_interpreter_flags = lambda: []
         try:
             super()._launch(process_obj)
         finally:
-            util._args_from_interpreter_flags = real  # type: ignore[assignment]
+            util._args_from_interpreter_flags = real
 
 
 class SpawnDropsFlags(_RealSpawn):
@@ -42,14 +45,16 @@ def unguarded_spawn_main(pipe_handle: int, parent_pid: Any = None,
     """The standard library's ``spawn_main`` (POSIX), but the main module is imported
     without the ``_inheriting`` mark: a ``start()`` its top level makes is not refused."""
     import os
+    import pickle
     import sys
-    from multiprocessing import reduction, resource_tracker, spawn
+    from multiprocessing import resource_tracker, spawn
 
-    resource_tracker._resource_tracker._fd = tracker_fd
+    tracker: Any = resource_tracker._resource_tracker
+    tracker._fd = tracker_fd
     parent_sentinel = os.dup(pipe_handle)
     with os.fdopen(pipe_handle, "rb", closefd=True) as from_parent:
-        spawn.prepare(reduction.pickle.load(from_parent))
-        process_obj = reduction.pickle.load(from_parent)
+        spawn.prepare(pickle.load(from_parent))
+        process_obj = pickle.load(from_parent)
     sys.exit(process_obj._bootstrap(parent_sentinel))
 
 
@@ -62,18 +67,19 @@ def _unguarded_command_line(**kwds: Any) -> list:
             "--multiprocessing-fork"]
 
 
-class _UnguardedPopen(popen_spawn_posix.Popen):
+class _UnguardedPopen(_SpawnPopen):
     """Starts the child with :func:`unguarded_spawn_main`."""
 
     def _launch(self, process_obj: Any) -> None:
-        from multiprocessing import spawn
+        from multiprocessing import spawn as _spawn
 
+        spawn: Any = _spawn
         real = spawn.get_command_line
-        spawn.get_command_line = _unguarded_command_line  # type: ignore[assignment]
+        spawn.get_command_line = _unguarded_command_line
         try:
             super()._launch(process_obj)
         finally:
-            spawn.get_command_line = real  # type: ignore[assignment]
+            spawn.get_command_line = real
 
 
 class SpawnUnguardedMainRecurses(_RealSpawn):

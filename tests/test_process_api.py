@@ -149,7 +149,7 @@ def test_kill_on_an_ended_process_changes_nothing(backend, status):
     _assert_stop_after_end("API-008", backend, "kill", status)
 
 
-@pytest.mark.claim("API-014")
+@pytest.mark.claim("API-019")
 @settings(phases=[Phase.explicit])
 @given(kind=st.sampled_from(interpreter.EXECUTABLE_KINDS))
 @example(kind="str")
@@ -163,11 +163,11 @@ def test_a_child_started_after_set_executable_runs_that_interpreter(backend, kin
     if not record.has_setter:
         pytest.skip(f"{backend.name} has no set_executable()")
     holds(not isinstance(record.set_call, Raised)) or violated(backend,
-        "API-014", f"set_executable() takes a {kind} path", record.set_call)
+        "API-019", f"set_executable() takes a {kind} path", record.set_call)
     _started(record.start)
     premise(record.reported is not None, "the child never ran its target (LIFE-010)")
     holds(record.reported["pid"] in record.through_wrapper) or violated(backend,
-        "API-014", f"a child started after set_executable({kind} path) was started "
+        "API-019", f"a child started after set_executable({kind} path) was started "
         f"through that executable (a script that records its pid, then execs Python)",
         f"child pid {record.reported['pid']}, started through it: "
         f"{list(record.through_wrapper)}", executable=record.reported["executable"])

@@ -143,7 +143,7 @@ def start_a_child_then_hold(started_path: str, release_path: str, grandchild: tu
 
 
 def report_executable(path: str) -> None:
-    """Post this interpreter's ``sys.executable`` (API-014)."""
+    """Post this interpreter's ``sys.executable`` (API-019)."""
     import sys
 
     mailbox.post(path, {"pid": os.getpid(), "executable": sys.executable})

@@ -1,5 +1,5 @@
 """Broken backends for what interpreter a child runs (specs/isolation.md ISO-016, ISO-017;
-process-api.md API-014): its parent's flags, the unguarded main script, the executable
+process-api.md API-019): its parent's flags, the unguarded main script, the executable
 ``set_executable()`` names. Spawn, since each defect is in how a new interpreter is
 started (a fork child cannot help running its parent's interpreter with its flags).
 """
@@ -110,5 +110,5 @@ CONTROLS = [
     _control("spawn-unguarded-main-recurses", "spawn does not refuse a start() made while "
              "a child imports the main script", SpawnUnguardedMainRecurses, {"ISO-017"}),
     _control("set-executable-ignored", "spawn: set_executable() changes nothing", _RealSpawn,
-             {"API-014"}, SetExecutableIgnoredContext),
+             {"API-019"}, SetExecutableIgnoredContext),
 ]

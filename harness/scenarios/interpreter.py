@@ -1,5 +1,5 @@
 """What interpreter a child runs (specs/isolation.md ISO-016, ISO-017; process-api.md
-API-014): its parent's interpreter flags, in a program started with ``-E -S -O``; a main
+API-019): its parent's interpreter flags, in a program started with ``-E -S -O``; a main
 script without the ``__main__`` guard; ``set_executable()``. Records only; every program
 runs in its own session and is ended with its whole process group.
 """

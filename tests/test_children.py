@@ -10,11 +10,14 @@ PYTEST_DONT_REWRITE: every verdict here is raised (harness.verdict), never asser
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.scenarios import children
+from harness import limits
+from harness.scenarios import children, grandchildren
 from harness.supervise import Raised
 
 from . import strategies
@@ -176,3 +179,86 @@ def test_children_start_again_after_the_fork_server_was_killed(backend, signal_n
     holds(record["second_report"] is not None) or violated(backend,
         "KIDS-009", f"after the fork server was ended by {signal_name}, a new child runs "
         "its target", "it never did")
+
+
+@pytest.mark.claim("KIDS-015")
+def test_a_child_starts_and_joins_a_child_of_its_own(backend):
+    record = grandchildren.child_starts_and_joins_a_child(backend)
+    _started(record.start)
+    _given(record.reported is not None or record.grandchild_ran is not None,
+           "the child never ran its target (LIFE-010)")
+    _given(record.ended, "the child did not end (LIFE-010)")
+    seen = record.reported or {}
+    _given(seen.get("daemon") is not True, "the child is a daemon, which may not have "
+           "children (KIDS-004's default; API-004)")
+    holds(seen.get("start_raised") is None and seen.get("join_raised") is None) or violated(
+        backend, "KIDS-015", "inside a child, start() and join() of a child of its own "
+        "raise nothing", seen)
+    holds(record.grandchild_ran is not None) or violated(backend,
+        "KIDS-015", "the child's own child runs its target", "it never did", reported=seen)
+    _given(seen.get("exitcode") is not None, "the child's join() of its own child read no "
+           "exit code (JOIN-001, LIFE-018: join() returned early; LIFE-010)")
+    holds(seen["exitcode"] == 0) or violated(backend,
+        "KIDS-015", "the child's own child, joined by it, has exitcode 0", seen["exitcode"])
+    _given(record.exitcode is not None, "no exit code was read for the child (LIFE-010)")
+    holds(record.exitcode == 0) or violated(backend,
+        "KIDS-015", "the child that started and joined a child of its own exits with "
+        "exitcode 0", record.exitcode)
+
+
+def _orphaned(backend):
+    record = grandchildren.terminate_a_child_whose_child_runs(backend)
+    _started(record.start)
+    _given(record.subreaper, "this OS cannot give orphans back to the harness "
+           "(PR_SET_CHILD_SUBREAPER): an orphan could not be followed nor ended")
+    seen = record.reported
+    _given(isinstance(seen, dict), "the child never ran its target (LIFE-010)")
+    _given(seen.get("pid") != os.getpid(), "the child ran in the parent's own process "
+           "(ISO-001: a child is a process of its own)")
+    _given(seen.get("daemon") is not True, "the child is a daemon, which may not have "
+           "children (KIDS-004's default; API-004)")
+    _given(seen.get("grandchild") is not None, "the child's own child never ran "
+           f"(KIDS-015's): {seen.get('start_raised')}")
+    _given(record.child_ended, "the child did not end after terminate() (LIFE-016)")
+    return record
+
+
+@pytest.mark.claim("KIDS-016")
+def test_a_terminated_childs_own_child_is_not_terminated(backend):
+    record = _orphaned(backend)
+    holds(record.grandchild_state not in (None, "Z", "X", "x")
+          and record.grandchild_report is not None) or violated(backend,
+        "KIDS-016", "once terminate() ended the child, its own child still runs: the OS "
+        "shows it running and it takes a go-ahead and reports",
+        f"state {record.grandchild_state!r}, report {record.grandchild_report!r}")
+
+
+@pytest.mark.claim("KIDS-017")
+def test_parent_process_is_alive_turns_false_once_the_parent_was_terminated(backend):
+    record = _orphaned(backend)
+    seen = record.grandchild_report
+    _given(seen is not None, "the grandchild did not outlive its terminated parent "
+           "(KIDS-016's)")
+    holds(not seen["missing"]) or violated(backend,
+        "KIDS-017", "the implementation has parent_process()", "no such function")
+    _given(seen["raised"] is not None or seen["parent"] == record.reported.get("pid"),
+           "the grandchild's parent_process() is not its parent (KIDS-008)")
+    holds(seen["raised"] is None and seen["last"] is False) or violated(backend,
+        "KIDS-017", "in the grandchild, parent_process().is_alive() reads False within "
+        f"{limits.RETURN_SLACK} s once its parent was terminated",
+        seen["raised"] or f"{seen['last']!r} after {seen['seconds']!r} s",
+        parent_pid=seen["parent"], child_pid=record.reported.get("pid"))
+
+
+@pytest.mark.claim("KIDS-018")
+def test_is_alive_on_an_ended_child_reaps_it(backend):
+    record = children.is_alive_on_an_ended_child(backend)
+    _started(record.start)
+    _given(record.child_pid is not None, "the child never ran its target (LIFE-010)")
+    _given(record.ended, "the child did not end, or ran in the parent's own process "
+           "(LIFE-010; ISO-001)")
+    holds(record.alive is False and not record.zombie_after) or violated(backend,
+        "KIDS-018", "is_alive() on a child that ended, never joined, reads False and "
+        f"reaps it: no zombie {limits.RETURN_SLACK} s later",
+        f"is_alive() {record.alive!r}, zombie after: {record.zombie_after}",
+        zombie_before=record.zombie_before)

@@ -115,3 +115,18 @@ def test_a_childs_atexit_handlers_run_when_it_ends(backend):
     holds(record.extra is True) or violated(backend,
         "EXIT-005", "the atexit handler the child registered had run when the OS showed "
         "the child ended", "it had not", exitcode=record.exitcode)
+
+
+@pytest.mark.claim("EXIT-011")
+def test_after_terminate_the_childs_finally_clauses_and_atexit_handlers_do_not_run(backend):
+    record = exits.terminate_inside_try(backend)
+    _started(record.start)
+    _given(record.inside, "the child never ran its target (LIFE-010)")
+    _given(record.in_own_process, "the target ran in the parent's own process "
+           "(ISO-001: a child is a process of its own)")
+    _given(record.ended, "the child did not end after terminate() (LIFE-016)")
+    holds(record.finally_ran is False and record.handler_ran is False) or violated(backend,
+        "EXIT-011", "after terminate() ended a child inside its try, neither its finally "
+        "clause nor its atexit handler had run once it was reaped",
+        f"finally ran: {record.finally_ran}, atexit handler ran: {record.handler_ran}",
+        exitcode=record.exitcode)

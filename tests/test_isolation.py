@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from harness import start_method as start_methods
 from harness.child import isolation_state
-from harness.scenarios import isolation, start_state
+from harness.scenarios import interpreter, isolation, start_state
 
 from . import strategies
 from .judging import holds, premise, violated
@@ -246,3 +246,43 @@ def test_a_child_starts_from_its_start_methods_view_of_the_main_script(
         seen, events=run.events)
     holds(parent["n_after_join"] == value) or violated(backend,
         "ISO-010", f"after join() the parent's n is still its own {value}", parent)
+
+
+@pytest.mark.claim("ISO-016")
+def test_a_child_and_its_own_child_run_with_the_interpreter_flags_of_their_parent(backend):
+    run = interpreter.flags_of_children(backend)
+    premise(run.record is not None or not run.timed_out,
+            "the program did not report within the grace (it hung)", whole_test=True)
+    premise(run.record is not None, f"the program printed no record (status "
+            f"{run.returncode}; {run.stdout[-200:]!r}; stderr {run.stderr[-300:]!r}; "
+            "start() did not return: JOIN-002 times it)", whole_test=True)
+    main, child, grandchild = (run.record[k] for k in ("main", "child", "grandchild"))
+    premise(child is not None, "the program's child never ran its target (LIFE-010)",
+            whole_test=True)
+    holds(child["flags"] == main["flags"]) or violated(backend,
+        "ISO-016", f"a child of a program started with {' '.join(interpreter.FLAGS)} runs "
+        f"with its flags {main['flags']}", child["flags"])
+    holds(grandchild is None or grandchild["flags"] == main["flags"]) or violated(backend,
+        "ISO-016", f"the child's own child runs with the flags {main['flags']} too",
+        grandchild["flags"] if grandchild else None)
+
+
+@pytest.mark.claim("ISO-017")
+def test_under_spawn_and_forkserver_an_unguarded_main_script_gets_a_runtime_error(
+        backend, start_method):
+    if start_method not in ("spawn", "forkserver"):
+        pytest.skip(f"not promised under {start_method}: its children do not run the main "
+                    "script again")
+    run = interpreter.run_unguarded_script(backend)
+    premise(run.at_depth("top level", 0), f"the script did not run (status "
+            f"{run.returncode}; stderr {run.stderr[-300:]!r})", whole_test=True)
+    premise(not run.at_depth("start raised", 0), "the script's own start() raised "
+            f"(JOIN-002, LIFE-004): {run.lines}", whole_test=True)
+    premise(run.at_depth("top level", 1), "the script's top level did not run again in a "
+            f"new interpreter (ISO-010's view of the main script): {run.lines}",
+            whole_test=True)
+    holds(run.at_depth("start raised RuntimeError", 1) and not run.at_depth("top level", 2)) \
+        or violated(backend, "ISO-017", f"under {start_method}, the start() the unguarded "
+                    "script's top level makes again, while the new interpreter imports it, "
+                    "raises RuntimeError, and no further generation runs the script",
+                    list(run.lines), stderr=run.stderr[-600:])

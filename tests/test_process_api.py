@@ -11,10 +11,11 @@ PYTEST_DONT_REWRITE: every assert here carries its own verdict (tests/conftest.p
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
-from harness.scenarios import daemon_exit, process_api
+from harness import start_method as start_methods
+from harness.scenarios import daemon_exit, interpreter, process_api
 from harness.supervise import Raised
 
 from . import strategies
@@ -146,3 +147,27 @@ def test_terminate_on_an_ended_process_changes_nothing(backend, status):
 @given(status=strategies.api_exit_statuses)
 def test_kill_on_an_ended_process_changes_nothing(backend, status):
     _assert_stop_after_end("API-008", backend, "kill", status)
+
+
+@pytest.mark.claim("API-019")
+@settings(phases=[Phase.explicit])
+@given(kind=st.sampled_from(interpreter.EXECUTABLE_KINDS))
+@example(kind="str")
+@example(kind="bytes")
+@example(kind="path-like")
+def test_a_child_started_after_set_executable_runs_that_interpreter(backend, kind):
+    method, how = start_methods.rule(backend)
+    if method != "spawn":
+        pytest.skip(f"a spawn rule; {backend.name} starts children by {method} ({how})")
+    record = interpreter.child_after_set_executable(backend, kind)
+    if not record.has_setter:
+        pytest.skip(f"{backend.name} has no set_executable()")
+    holds(not isinstance(record.set_call, Raised)) or violated(backend,
+        "API-019", f"set_executable() takes a {kind} path", record.set_call)
+    _started(record.start)
+    premise(record.reported is not None, "the child never ran its target (LIFE-010)")
+    holds(record.reported["pid"] in record.through_wrapper) or violated(backend,
+        "API-019", f"a child started after set_executable({kind} path) was started "
+        f"through that executable (a script that records its pid, then execs Python)",
+        f"child pid {record.reported['pid']}, started through it: "
+        f"{list(record.through_wrapper)}", executable=record.reported["executable"])

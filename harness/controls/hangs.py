@@ -45,9 +45,10 @@ CONTROLS = [
              "is honest)", PollInverted,
              {"LIFE-005", "LIFE-009", "LIFE-010", "LIFE-011", "LIFE-012", "LIFE-013", "LIFE-014",
               "LIFE-015", "LIFE-016", "LIFE-017", "LIFE-018", "LIFE-020", "API-003", "API-005",
-              "API-006", "API-010", "FD-002", "KIDS-001", "KIDS-002", "KIDS-003"}),
+              "API-006", "API-010", "FD-002", "KIDS-001", "KIDS-002", "KIDS-003", "KIDS-018"}),
     _control("join-never-returns", "forkserver: join() never returns for any started child",
              JoinNeverReturns, {"LIFE-009", "JOIN-003", "JOIN-004", "JOIN-006", "JOIN-007"}),
     _control("always-alive-forkserver", "forkserver: is_alive() is always True (also before "
-             "start())", AlwaysAliveForkServer, {"LIFE-001", "LIFE-009", "API-005"}),
+             "start())", AlwaysAliveForkServer, {"LIFE-001", "LIFE-009", "API-005",
+                                                 "KIDS-018"}),
 ]

@@ -79,5 +79,6 @@ CONTROLS = [
     _control("std-streams-flushed-unguarded", "a child flushes a None or closed stdout or "
              "stderr at its end and exits 1", StdStreamsFlushedUnguarded, {"STDIO-002"}),
     _control("spawn-passes-inheritable-descriptors", "spawn passes every inheritable descriptor "
-             "of the parent to the child", SpawnPassesInheritable, {"STDIO-003"}, _SPAWN),
+             "of the parent to the child (and a spawn child cannot start one of its own)",
+             SpawnPassesInheritable, {"STDIO-003", "KIDS-015"}, _SPAWN),
 ]

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from harness import limits, mailbox
 from harness.backends import Backend
-from harness.child import life_targets, targets
+from harness.child import family_targets, life_targets, targets
 from harness.scenarios.holding import start_held
 from harness.supervise import Call, Observed, Raised, attempt, is_alive, supervised
 
@@ -432,3 +432,53 @@ def kill_the_fork_server_in_a_program(backend: Backend, signal_name: str
     return ServerKilledInProgram(signal_name=signal_name, record=record,
                                  returncode=run.returncode, timed_out=run.timed_out,
                                  stderr=run.stderr[-600:])
+
+
+# --- is_alive() reaps an ended child (KIDS-018) ------------------------------------------
+
+@dataclass(frozen=True)
+class AliveReaped:
+    """A child run to its end, never joined, then asked ``is_alive()``."""
+
+    start: Call
+    child_pid: Optional[int]
+    """The pid the child posted from inside (not the implementation's ``pid``)."""
+    ended: bool
+    """The OS showed the child ended before ``is_alive()`` was called."""
+    zombie_before: bool
+    """The child was a zombie (ended, not reaped) when ``is_alive()`` was called."""
+    alive: Observed
+    zombie_after: Optional[bool]
+    """The child was still a zombie ``limits.RETURN_SLACK`` s after ``is_alive()``
+    returned (looked at until it was not)."""
+
+
+def is_alive_on_an_ended_child(backend: Backend) -> AliveReaped:
+    """A child that posts its pid and returns; once the OS shows it ended (no ``join()``,
+    nothing else that reaps), ``is_alive()`` (bounded); then whether the child is still a
+    zombie (looked at for at most ``limits.RETURN_SLACK`` s)."""
+    from harness.supervise.watch import _stat
+
+    def zombie(pid: int) -> bool:
+        stat = _stat(pid)
+        return stat is not None and stat[0] == "Z"
+
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        ran = box.slot("ran")
+        proc = backend.Process(target=family_targets.post_pid, args=(ran,))
+        start = session.start(proc, report=ran)
+        if not start.returned or not session.wait_for(ran):
+            return AliveReaped(start=start, child_pid=None, ended=False,
+                               zombie_before=False, alive=None, zombie_after=None)
+        pid = mailbox.read(ran)
+        ended = session.settle() and session.watch.scan().seen and pid != os.getpid()
+        before = ended and zombie(pid)
+        call = session.call("is_alive()", lambda: proc.is_alive())
+        alive = call.result if call.returned else Raised("Hung", call.why or "")
+        deadline = time.monotonic() + limits.RETURN_SLACK
+        after = zombie(pid)
+        while after and time.monotonic() < deadline:
+            time.sleep(limits.POLL_INTERVAL)
+            after = zombie(pid)
+        return AliveReaped(start=start, child_pid=pid, ended=ended, zombie_before=before,
+                           alive=alive, zombie_after=after if ended else None)

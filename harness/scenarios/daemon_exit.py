@@ -11,7 +11,6 @@ returns.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from typing import Optional
 from harness import limits, patience
 from harness.backends import Backend
 from harness.supervise import gave_up, patience_env, slack_for
+from harness.supervise.subreaper import subreaper as _subreaper
 
 
 @dataclass(frozen=True)
@@ -45,21 +45,6 @@ class DaemonAtExit:
 
     def saw(self, event: str) -> bool:
         return any(line.startswith(event) for line in self.events)
-
-
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def _subreaper(on: bool) -> bool:
-    """Make orphans of the program come back to this process (so a daemon child left
-    running by its parent is ours to end and reap). Linux only."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(
-            _PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
 
 
 def _ended(pid: int) -> bool:

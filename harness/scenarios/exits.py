@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from harness import mailbox
+from harness import limits, mailbox
 from harness.backends import Backend
-from harness.child import life_targets
-from harness.supervise import Call, Observed, supervised
+from harness.child import family_targets, life_targets
+from harness.supervise import STOP, Call, Observed, attempt, supervised
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,55 @@ def thread_outlives_target(backend: Backend, seconds: float) -> ThreadedEnd:
                            in_own_process=mailbox.read(ran) is not None and
                            bool(session.watch.scan().seen), ended=ended,
                            ended_at=ended_at, thread_done_at=thread_done)
+
+
+@dataclass(frozen=True)
+class TerminatedInside:
+    """A child held inside its ``try`` (an ``atexit`` handler registered first), stopped
+    with ``terminate()``."""
+
+    start: Call
+    inside: bool
+    """The child posted that it runs inside its ``try`` before ``terminate()`` was called."""
+    in_own_process: bool
+    terminate: Observed
+    ended: bool
+    """The OS showed the child ended within the signal grace after ``terminate()``."""
+    exitcode: Observed
+    handler_ran: Optional[bool]
+    """The ``atexit`` handler's file existed once the child was reaped."""
+    finally_ran: Optional[bool]
+    """The ``finally`` clause's file existed once the child was reaped."""
+
+
+def terminate_inside_try(backend: Backend) -> TerminatedInside:
+    """A child that registers an ``atexit`` handler, then waits (bounded) for a go-ahead
+    inside a ``try`` whose ``finally`` posts; once it reported that it is inside,
+    ``terminate()``; once the OS shows it ended and it was joined (bounded), read whether
+    the handler's or the ``finally``'s file exists."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        started, release = box.slot("started"), box.slot("release")
+        handler, finally_ = box.slot("atexit"), box.slot("finally")
+        proc = backend.Process(target=family_targets.hold_inside_try,
+                               args=(started, release, handler, finally_, os.getpid()))
+        start = session.start(proc, report=started)
+        try:
+            inside = start.returned and session.wait_for(started)
+            own = inside and mailbox.read(started) != os.getpid()
+            if not own:
+                return TerminatedInside(start=start, inside=inside, in_own_process=False,
+                                        terminate=None, ended=False, exitcode=None,
+                                        handler_ran=None, finally_ran=None)
+            stopped_at = time.monotonic()
+            call = attempt(lambda: proc.terminate())
+            join = session.join(proc, limits.SIGNAL_GRACE, grace=limits.SIGNAL_GRACE,
+                                kind=STOP)
+            ended = session.settle(limits.SIGNAL_GRACE, since=stopped_at, kind=STOP) and \
+                session.watch.scan().seen
+            exitcode = session.read(lambda: proc.exitcode, join)
+            return TerminatedInside(start=start, inside=True, in_own_process=True,
+                                    terminate=call, ended=ended, exitcode=exitcode,
+                                    handler_ran=os.path.exists(handler),
+                                    finally_ran=os.path.exists(finally_))
+        finally:  # a child still held (not ended by terminate()) is let go
+            mailbox.post(release, True)

@@ -281,6 +281,10 @@ def test_under_spawn_and_forkserver_an_unguarded_main_script_gets_a_runtime_erro
     premise(run.at_depth("top level", 1), "the script's top level did not run again in a "
             f"new interpreter (ISO-010's view of the main script): {run.lines}",
             whole_test=True)
+    premise(run.at_depth("start raised", 1) or run.at_depth("joined", 1)
+            or run.at_depth("top level", 2), "the start() the top level made again reported "
+            "nothing (it did not return, or the program was ended first: JOIN-002's): "
+            f"{run.lines}", whole_test=True)
     holds(run.at_depth("start raised RuntimeError", 1) and not run.at_depth("top level", 2)) \
         or violated(backend, "ISO-017", f"under {start_method}, the start() the unguarded "
                     "script's top level makes again, while the new interpreter imports it, "

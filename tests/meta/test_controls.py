@@ -8,7 +8,7 @@ nothing extra (one defect breaks exactly its claims: no test leans on a behaviou
 claim owns), nothing inconclusive (a faulty implementation gets a verdict, not a timeout)
 and nothing left running. The timed controls (the hang controls, harness/controls/hangs.py)
 share one batch with their healthy twin (the forkserver context), and each must take at
-most ``harness.suite.TIME_RATIO`` (3) times the twin's summed test time in that run.
+most ``harness.suite.TIME_RATIO`` (6) times the twin's summed test time in that run.
 
 Several controls share one suite run (harness.suite.control_batches: a batch's tests are
 told apart by their subject, the control's backend or server): one test per batch, which

@@ -473,8 +473,16 @@ def is_alive_on_an_ended_child(backend: Backend) -> AliveReaped:
         pid = mailbox.read(ran)
         ended = session.settle() and session.watch.scan().seen and pid != os.getpid()
         before = ended and zombie(pid)
-        call = session.call("is_alive()", lambda: proc.is_alive())
-        alive = call.result if call.returned else Raised("Hung", call.why or "")
+        # Asked again until it reads False, for at most RETURN_SLACK: the news of an end
+        # can lag the OS (a fork server writes each exit status to a pipe; seen in CI with
+        # lock-serialized-forkserver: is_alive() True once, right after the OS showed the end).
+        deadline = time.monotonic() + limits.RETURN_SLACK
+        while True:
+            call = session.call("is_alive()", lambda: proc.is_alive())
+            alive = call.result if call.returned else Raised("Hung", call.why or "")
+            if alive is not True or time.monotonic() >= deadline:
+                break
+            time.sleep(limits.POLL_INTERVAL)
         deadline = time.monotonic() + limits.RETURN_SLACK
         after = zombie(pid)
         while after and time.monotonic() < deadline:

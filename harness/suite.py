@@ -306,19 +306,19 @@ def check_controls(names: Sequence[str], profile: str = "controls",
 def second_look(control: Control, tests: list[dict], profile: str,
                 workers: int) -> tuple[list[dict], tuple[str, ...], tuple[str, ...]]:
     """The claims some test of which was inconclusive against ``control``, and the claims
-    it declares whose tests judged nothing (unjudged: a patience shortened by an earlier
-    test of the run, seen in CI for lazy-start's JOIN-002 and JOIN-005), run once more,
+    it declares that no test broke (the timing claims judge only the examples the run's
+    load lets them tell apart: in three fresh-clone CI runs lazy-start's JOIN-002 went
+    unbroken inside the test command, while alone it breaks it at once), run once more,
     alone with it; their results replace the first ones. An inconclusive result says
     nothing about the claim (a timeout, a crash: under the test command's load, about one
     run in two had one somewhere among the 83 controls' 6,000 tests); a control that
     breaks its claims does so again, and one that hangs is inconclusive again. Returns the
     tests, the claims looked at again, and what that run left running."""
     broken = {cid for t in tests if t["outcome"] == kinds.VERDICT
-              for cid in t.get("verdict_claims", [])}
+              for cid in t.get("verdict_claims", t["claims"])}
+    ran = {cid for t in tests for cid in t["claims"]}
     shaky = sorted({cid for t in tests if t["outcome"] == kinds.INCONCLUSIVE
-                    for cid in t["claims"]}
-                   | ({cid for t in tests if t["outcome"] == kinds.UNJUDGED
-                       for cid in t["claims"]} & control.breaks) - broken)
+                    for cid in t["claims"]} | ((control.breaks & ran) - broken))
     if not shaky:
         return tests, (), ()
     again = run_suite(list(control.pytest_args), claims=shaky, profile=profile,

@@ -13,16 +13,11 @@ import os
 import time
 
 from harness import limits, mailbox
+from harness.child.life_targets import _implementation
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
-
-def _implementation(backend_name: str) -> Any:
-    from harness.backends import resolve
-
-    return resolve(backend_name)
+    pass
 
 
 def post_pid(path: str) -> None:

@@ -53,6 +53,9 @@ SHORT_GRACE = 2.0
 #: A fraction of a second (a forkserver child reports within 15-30 ms idle).
 KNOWN_GRACE = 0.25
 
+#: How the kind of a call given up after its slack ends (harness.supervise.slack.late).
+LATE = " (late)"
+
 #: The environment variable naming the run's patience directory (see the module's doc).
 DIR_ENV = "PROCSPEC_PATIENCE_DIR"
 
@@ -132,13 +135,17 @@ def grace(subject: str, full: float, kind: Optional[str] = None) -> float:
     return min(full, SHORT_GRACE) if subject in _expired else full
 
 
-def expired(subject: str, what: str, kind: Optional[str] = None) -> None:
+def expired(subject: str, what: str, kind: Optional[str] = None, *,
+            whole_subject: bool = True) -> None:
     """Record that a wait for ``subject`` (of ``kind``) ran out (the first record of each
     key is kept, and shared with the run). An expiry of a kind already known counts as a
-    repeat (:func:`repeats`)."""
+    repeat (:func:`repeats`). ``whole_subject=False`` records the kind only: the subject's
+    other waits keep their full grace (a call given up a few milliseconds after its child
+    ended is late, not hung: harness.supervise.slack.gave_up)."""
     global _repeats
     _refresh()
-    keys = [subject] if kind is None else [subject, _key(subject, kind)]
+    keys = [subject] if kind is None else \
+        [subject, _key(subject, kind)] if whole_subject else [_key(subject, kind)]
     if kind is not None and keys[-1] in _expired:
         _repeats += 1
     for key in keys:
@@ -158,6 +165,12 @@ def note(subject: str) -> Optional[str]:
     _refresh()
     first = _expired.get(subject)
     if first is None:
+        late = sorted(key for key in _expired
+                      if key.startswith(f"{subject}:") and key.endswith(LATE))
+        if late:
+            return (f"an earlier call of this subject was given up after its slack "
+                    f"({_expired[late[0]]}); later calls of that kind were given the short "
+                    "slack (harness/supervise/slack.py)")
         return None
     return (f"an earlier wait for this subject expired ({first}); later waits were given "
             f"{SHORT_GRACE} s, {KNOWN_GRACE} s for a wait of the kind that expired "

@@ -30,7 +30,7 @@ def slack_for(subject: str, kind: str) -> float:
 
 def late(kind: str) -> str:
     """The patience kind of a ``kind`` call given up after its slack (not its grace)."""
-    return f"{kind} (late)"
+    return f"{kind}{patience.LATE}"
 
 
 def gave_up(subject: str, kind: str, why: str) -> None:
@@ -39,8 +39,11 @@ def gave_up(subject: str, kind: str, why: str) -> None:
     ended is no hang, so it must not cut the grace of a ``kind`` wait for a child that still
     runs to :data:`harness.patience.KNOWN_GRACE` (measured: join tests give join() 0.02 s
     after the child's end; under load one was late, and LIFE-010's later join() of a child
-    that had yet to end got 0.25 s: a false verdict, exitcode None)."""
-    patience.expired(subject, why, late(kind))
+    that had yet to end got 0.25 s: a false verdict, exitcode None), nor any other wait
+    for the subject to :data:`harness.patience.SHORT_GRACE` (measured in the controls
+    proof under load: after one late join(), 24 spawn handlers at once got 2 s to answer,
+    and ECHO-005 failed on a control that does not declare it)."""
+    patience.expired(subject, why, late(kind), whole_subject=False)
 
 
 def figures(subject: str) -> dict[str, str]:
@@ -59,9 +62,9 @@ PATIENCE_ENV = "PROCSPEC_EXPIRED"
 def patience_env(subject: str) -> dict[str, str]:
     """The environment for a program run for ``subject`` (this one's, plus its patience)."""
     env = dict(os.environ)
-    notes = {key: patience.note(key) for key in
-             [subject] + [f"{subject}:{kind}" for kind in SLACK_KINDS]}
-    kept = {key[len(subject):]: note for key, note in notes.items() if note}
+    keys = [subject] + [f"{subject}:{k}" for kind in SLACK_KINDS for k in (kind, late(kind))]
+    notes = {key: patience.note(key) for key in keys if patience.known(key)}
+    kept = {key[len(subject):]: note or "expired" for key, note in notes.items()}
     if kept:
         env[PATIENCE_ENV] = json.dumps(kept)
     else:

@@ -125,3 +125,30 @@ def test_a_second_look_replaces_an_inconclusive_result_and_keeps_the_rest():
     assert looked_again == ("API-004",) and left == ()
     assert sorted((t["claims"][0], t["outcome"]) for t in tests) == \
         [("API-004", outcomes.PASSED), ("API-005", outcomes.VERDICT)]
+
+
+def test_a_declared_claim_the_sweep_left_unbroken_is_looked_at_again_with_every_example():
+    """The sweep over every claim draws one example per test (SWEEP_PROFILE); a declared
+    claim it did not break runs again alone with its control, with the ``controls``
+    profile, and that result counts; the claims it does not declare keep their result."""
+    from harness.suite import second_look
+
+    subject = "control:rejoin-refused"
+    first = [{"nodeid": "a", "claims": ["API-011"], "outcome": outcomes.PASSED,
+              "subject": subject},
+             {"nodeid": "b", "claims": ["API-009"], "outcome": outcomes.PASSED,
+              "subject": subject}]
+    tests, looked_again, left = second_look(CONTROLS["rejoin-refused"], first, "controls", 0)
+    assert looked_again == ("API-011",) and left == ()
+    assert sorted((t["claims"][0], t["outcome"]) for t in tests) == \
+        [("API-009", outcomes.PASSED), ("API-011", outcomes.VERDICT)]
+
+
+def test_the_sweep_draws_fewer_examples_than_the_second_look():
+    from hypothesis import settings
+
+    from harness.suite import SWEEP_PROFILE
+
+    sweep, full = settings.get_profile(SWEEP_PROFILE), settings.get_profile("controls")
+    assert 1 <= sweep.max_examples < full.max_examples
+    assert sweep.derandomize and full.derandomize and sweep.phases == full.phases

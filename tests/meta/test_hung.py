@@ -43,6 +43,40 @@ def test_an_expiry_in_one_process_shortens_that_kind_of_wait_in_every_other(run_
     assert [json.loads(line)["key"] for line in lines] == [subject, f"{subject}:sign-of-life"]
 
 
+def test_a_call_given_up_after_its_slack_shortens_that_slack_only(run_dir):
+    """Late is not hung: a join() given up a few ms after its child ended shortens the
+    slack of later join()s of the subject, and no grace (measured: after one late join()
+    under load, 24 spawn handlers at once got 2 s to answer, a false ECHO-005 verdict)."""
+    from harness import limits
+    from harness.supervise.slack import gave_up, patience_env, slack_for
+
+    subject = "meta:late"
+    gave_up(subject, "join", "join() had not returned 0.02 s after its child ended")
+    assert slack_for(subject, "join") == limits.SHORT_SLACK
+    assert slack_for(subject, "start") == limits.RETURN_SLACK
+    for kind in ("end", "reply", None):
+        assert patience.grace(subject, 15.0, kind) == 15.0
+    assert "given up after its slack" in (patience.note(subject) or "")
+    carried = json.loads(patience_env(subject)["PROCSPEC_EXPIRED"])
+    assert list(carried) == [":join (late)"]
+
+
+def test_a_timed_join_keeps_its_bound_when_the_subjects_grace_was_shortened(run_dir):
+    """join(timeout) on a running child is the claim's to bound (JOIN-006): a grace the run
+    shortened must not end it first (measured under load: JOIN-006 gave up on join(0.3)
+    after 0.26 s, then judged it over its 0.475 s bound)."""
+    from harness import backends
+    from harness.scenarios import join
+
+    backend = backends.resolve("fork")
+    patience.expired(backend.name, "a join() did not return", "end")
+    assert patience.grace(backend.name, 15.0, "end") == patience.KNOWN_GRACE
+    record = join.join_sleeper_with_timeout(backend, 0.5, child_seconds=3.0,
+                                            give_up_after=2.0)
+    assert record.child_was_running and record.returned, record
+    assert record.join is not None and record.join.seconds >= 0.5, record.join
+
+
 def test_a_kind_that_expires_again_is_a_repeat(run_dir):
     before = patience.repeats()
     patience.expired("meta:again", "first", "end")

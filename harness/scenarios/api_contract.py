@@ -21,7 +21,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from harness import limits, mailbox
+from harness import figures, limits, mailbox
 from harness.backends import Backend
 from harness.child import life_targets, subclassing, targets
 from harness.supervise import Call, Observed, Raised, attempt, is_alive, supervised
@@ -299,14 +299,18 @@ COLLECTIONS = 3
 
 def _collect(refs: dict[str, Callable[[], Any]]) -> tuple[tuple[str, ...], int]:
     """``gc.collect()`` until every weak reference of ``refs`` is dead, at most
-    :data:`COLLECTIONS` times: the names of those still alive, and the calls made."""
+    :data:`COLLECTIONS` times: the names of those still alive, and the calls made (also
+    published as the figure ``gc_collections``)."""
     kept: tuple[str, ...] = ()
-    for calls in range(1, COLLECTIONS + 1):
+    calls = 0
+    while calls < COLLECTIONS:
         gc.collect()
+        calls += 1
         kept = tuple(name for name, ref in refs.items() if ref() is not None)
         if not kept:
-            return kept, calls
-    return kept, COLLECTIONS
+            break
+    figures.publish("gc_collections", calls)  # the results file's evidence (PyPy: more?)
+    return kept, calls
 
 
 def _referrer(holder: Any, held: Any) -> str:
@@ -320,7 +324,8 @@ def _referrer(holder: Any, held: Any) -> str:
 
 def held_by(ref: Callable[[], Any], limit: int = 6) -> tuple[str, ...]:
     """What keeps the object of ``ref`` alive: each referrer (frames aside), and for a
-    tuple or list, what holds that in turn (``tuple in dict['_args']``)."""
+    tuple, list or dict, what holds that in turn (``tuple in dict['_args']``,
+    ``dict['keyword'] in ForkProcess``)."""
     held = ref()
     if held is None:
         return ()
@@ -330,7 +335,7 @@ def held_by(ref: Callable[[], Any], limit: int = 6) -> tuple[str, ...]:
         if isinstance(holder, types.FrameType):
             continue
         where = _referrer(holder, held)
-        if isinstance(holder, (tuple, list)):
+        if isinstance(holder, (tuple, list, dict)):
             outer: list[str] = []
             for around in gc.get_referrers(holder):  # a loop: a comprehension's cells
                 if around is not holders and not isinstance(around, types.FrameType):

@@ -1,11 +1,12 @@
-"""The rest of the reference's Process contract (specs/process-api.md, API-009..017),
-checked on every backend: ``group``, no target, joining twice or oneself, ``close()``
-before ``start()``, unpicklable targets and arguments, a subclass's ``run()``, ``authkey``
-set before ``start()``, the main process's own object.
+"""The rest of the reference's Process contract (specs/process-api.md, API-009..018,
+API-020, API-021), checked on every backend: ``group``, no target, joining twice or
+oneself, ``close()`` before ``start()``, unpicklable targets and arguments, a subclass's
+``run()``, ``authkey`` set before ``start()``, the main process's own object, the child's
+main thread, and what the parent lets go: the target once started, a closed object.
 
 One claim, one behaviour: when a behaviour another claim owns did not happen (``start()``
-did not return, the child never ran its target, ``join()`` did not return), the example is
-rejected naming the owner; it never fails for it.
+did not return, the child never ran its target, ``join()`` did not return, ``close()``
+did not return None), the example is rejected naming the owner; it never fails for it.
 
 PYTEST_DONT_REWRITE: verdicts are raised (harness.verdict), never asserted.
 """
@@ -173,3 +174,34 @@ def test_a_childs_main_thread_has_a_native_id_of_its_own(backend):
     holds(isinstance(childs, int) and childs != record.parents) or violated(backend,
         "API-018", "the child's threading.main_thread().native_id is an int other than "
         f"the parent's ({record.parents})", childs, child_pid=record.reported["pid"])
+
+
+@pytest.mark.claim("API-020")
+def test_the_process_object_lets_its_target_and_arguments_go_once_started(backend):
+    record = api_contract.target_after_the_child_ran(backend)
+    _started(record.start)
+    premise(record.ended, "the child did not end, or join() did not return "
+            "(LIFE-009, LIFE-010)")
+    premise(record.ran is not None, "the child never ran its target (LIFE-010)")
+    holds(not record.kept) or violated(backend,
+        "API-020", "once start() returned and the child ended, the process object keeps "
+        "no reference to its target, its args or its kwargs: each is collected when the "
+        "caller holds none",
+        f"{', '.join(record.kept)} still alive after {record.collections} gc.collect() "
+        f"calls; held by: {'; '.join(record.held_by) or 'nothing gc sees'}",
+        child_pid=record.ran["pid"])
+
+
+@pytest.mark.claim("API-021")
+def test_a_closed_process_object_can_be_garbage_collected(backend):
+    record = api_contract.closed_process_dropped(backend)
+    _started(record.start)
+    premise(record.ended, "the child did not end, or join() did not return "
+            "(LIFE-009, LIFE-010)")
+    premise(record.close is None, f"close() on the ended, joined process gave "
+            f"{record.close!r} (API-005's)")
+    holds(record.collected) or violated(backend,
+        "API-021", "a joined, closed process object is collected once the caller drops "
+        "its last reference",
+        f"still alive after {record.collections} gc.collect() calls; held by: "
+        f"{'; '.join(record.held_by) or 'nothing gc sees'}")

@@ -1,6 +1,7 @@
-"""Child targets of the contract claims (specs/children.md, exit.md, stdio.md): what a
-child reports about its parent and its flags, how it ends, and what its standard streams
-and descriptors are.
+"""Child targets of the contract claims (specs/children.md, exit.md, stdio.md, and
+process-api.md's API-016 and API-020): what a child reports about its parent and its
+flags, how it ends, what its standard streams and descriptors are, and a callable target
+whose references the parent must drop.
 
 As in :mod:`harness.child.targets`: module-level functions taking plain, picklable
 arguments, importable under spawn and forkserver, reporting through :mod:`harness.mailbox`
@@ -57,6 +58,23 @@ def report_authkey(path: str, backend_name: str) -> None:
     """Post this child's ``current_process().authkey`` (as bytes)."""
     key = current_process_of(backend_name).authkey
     mailbox.post(path, bytes(key) if key is not None else None)
+
+
+# --- a target the parent must let go (specs/process-api.md, API-020) ------------------
+
+class Cargo:
+    """An argument object: an instance of a module-level class, so pickle carries it by
+    name under spawn and forkserver, and a weak reference can follow it in the parent."""
+
+
+class PostingTarget:
+    """A callable target (a module-level class's instance, picklable and weakly
+    referenceable, as CPython's ``test_lose_target_ref`` uses one): posts this process's
+    pid and the types of the arguments it was given."""
+
+    def __call__(self, path: str, cargo: Any, *, keyword: Any = None) -> None:
+        mailbox.post(path, {"pid": os.getpid(), "cargo": type(cargo).__name__,
+                            "keyword": type(keyword).__name__})
 
 
 # --- how a child ends (specs/exit.md) ---------------------------------------------------

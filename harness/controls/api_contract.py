@@ -1,5 +1,5 @@
 """Broken backends for the rest of the reference's Process contract (specs/process-api.md,
-API-009..017).
+API-009..018, API-020, API-021).
 
 Each is the real fork implementation with one defect. API-014 (spawn and forkserver
 refuse what pickle cannot carry) has no control here: ``says-spawn-but-forks`` (a fork
@@ -95,6 +95,31 @@ class AuthkeySetIgnored(_Real):
                        lambda self, key: None)
 
 
+class KeepsTarget(_Real):
+    """``start()`` keeps the target and its arguments in an attribute of its own (the
+    standard library lets them go there: bpo-30775)."""
+
+    def start(self) -> None:
+        # read with getattr: a refused start() (a second one, one after close()) must
+        # raise what the real one raises, not an AttributeError of this copy
+        kept = tuple(getattr(self, name, None) for name in ("_target", "_args", "_kwargs"))
+        super().start()
+        self._procspec_kept = kept
+
+
+#: Every process object :class:`ClosedKept` closed: a module-level list nothing empties.
+closed_processes: list[Any] = []
+
+
+class ClosedKept(_Real):
+    """``close()`` keeps the closed object in a module-level list, so it is never
+    collected."""
+
+    def close(self) -> None:
+        super().close()
+        closed_processes.append(self)
+
+
 def _never_alive(self: Any) -> bool:
     """The main process's ``is_alive()`` that asks only a ``Popen`` (it has none)."""
     return False
@@ -143,6 +168,10 @@ CONTROLS = [
              {"API-016"}),
     _control("stale-native-id", "a child's main thread keeps its parent's native_id",
              StaleNativeId, {"API-018"}),
+    _control("keeps-target", "start() keeps the target and its arguments",
+             KeepsTarget, {"API-020"}),
+    _control("closed-kept", "close() keeps the closed object in a module-level list",
+             ClosedKept, {"API-021"}),
     _control("main-reads-ended", "the main process's current_process() reads not alive",
              _Real, {"API-017"}, context_class=MainReadsEndedContext),
 ]

@@ -243,7 +243,7 @@ CONTROLS = [
     _control("join-late", f"join() returns {LATENESS} s late", JoinLate,
              {"JOIN-003", "JOIN-004", "JOIN-006", "JOIN-007"}),
     _control("join-waits-for-younger", "join() also waits for every younger sibling",
-             JoinWaitsForYounger, {"JOIN-003", "FD-001", "FD-002"}),
+             JoinWaitsForYounger, {"JOIN-003", "FD-001", "FD-002", "API-021"}),
     _control("join-timeout-twice", "join(timeout) waits twice the timeout",
              JoinTimeoutTwice, {"JOIN-006"}),
     _control("join-zero-blocks", "join(0) blocks until the child ends", JoinZeroBlocks,

@@ -281,6 +281,6 @@ CONTROLS = [
              {"LIFE-004", "LIFE-007", "LIFE-008", "LIFE-016", "LIFE-017", "LIFE-020",
               "ISO-001", "ISO-002", "ISO-003", "ISO-004", "ISO-005", "ISO-009", "ISO-010",
               "ECHO-007", "API-001", "API-002", "API-004", "API-005", "API-006",
-              "API-009", "API-013", "API-015", "API-016", "API-018", "KIDS-001", "KIDS-003",
-              "KIDS-005", "KIDS-007", "KIDS-008"}),
+              "API-009", "API-013", "API-015", "API-016", "API-018", "API-020", "KIDS-001",
+              "KIDS-003", "KIDS-005", "KIDS-007", "KIDS-008"}),
 ]

@@ -43,7 +43,7 @@ def _control(name: str, defect: str, process_class: Any, base: Any,
 #: OS's view of an ended child, a stop sent to a child that is still starting).
 NEEDS_A_RUNNING_TARGET = frozenset({
     "API-001", "API-002", "API-003", "API-004", "API-006", "API-007", "API-008",
-    "API-011", "API-012", "API-016", "API-018",
+    "API-011", "API-012", "API-016", "API-018", "API-020",
     "ECHO-001", "ECHO-002", "ECHO-003", "ECHO-004", "ECHO-005", "ECHO-006", "ECHO-007",
     "ECHO-008", "ECHO-009", "ECHO-010", "FD-002",
     "EXIT-001", "EXIT-002", "EXIT-003", "EXIT-004", "EXIT-005",

@@ -1,7 +1,8 @@
-"""The rest of the reference's ``Process`` contract (specs/process-api.md, API-009..017):
-the constructor's ``group``, a process without a target, joining twice or oneself,
-``close()`` before ``start()``, what spawn and forkserver refuse to pickle, a subclass's
-``run()``, an ``authkey`` set before ``start()``, and the main process's own object.
+"""The rest of the reference's ``Process`` contract (specs/process-api.md, API-009..018,
+API-020, API-021): the constructor's ``group``, a process without a target, joining twice
+or oneself, ``close()`` before ``start()``, what spawn and forkserver refuse to pickle, a
+subclass's ``run()``, an ``authkey`` set before ``start()``, the main process's own
+object, and what the parent keeps: a target once the child ran it, a closed object.
 
 As in :mod:`harness.scenarios.process_api`: each function returns a frozen record and
 never asserts; every call that could block is bounded (:mod:`harness.supervise`); what has
@@ -11,13 +12,16 @@ the OS level before the function returns.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
+import types
+import weakref
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from harness import limits, mailbox
+from harness import figures, limits, mailbox
 from harness.backends import Backend
 from harness.child import life_targets, subclassing, targets
 from harness.supervise import Call, Observed, Raised, attempt, is_alive, supervised
@@ -284,3 +288,169 @@ def main_thread_native_ids(backend: Backend) -> MainThreadIds:
             session.settle()
         return MainThreadIds(parents=getattr(threading.main_thread(), "native_id", None),
                              start=start, reported=mailbox.read(path))
+
+
+# --- what the parent keeps (API-020, API-021) ------------------------------------------
+
+#: ``gc.collect()`` calls made before an object still referenced counts as kept (PyPy's
+#: collector may need more than one pass to clear what CPython's frees at once).
+COLLECTIONS = 3
+
+
+def _collect(refs: dict[str, Callable[[], Any]]) -> tuple[tuple[str, ...], int]:
+    """``gc.collect()`` until every weak reference of ``refs`` is dead, at most
+    :data:`COLLECTIONS` times: the names of those still alive, and the calls made (also
+    published as the figure ``gc_collections``)."""
+    kept: tuple[str, ...] = ()
+    calls = 0
+    while calls < COLLECTIONS:
+        gc.collect()
+        calls += 1
+        kept = tuple(name for name, ref in refs.items() if ref() is not None)
+        if not kept:
+            break
+    figures.publish("gc_collections", calls)  # the results file's evidence (PyPy: more?)
+    return kept, calls
+
+
+def _referrer(holder: Any, held: Any) -> str:
+    """One object that refers to ``held``: its type, and the key it is held under when it
+    is a dict (an instance's ``__dict__`` names the attribute)."""
+    if isinstance(holder, dict):
+        keys = [key for key, value in holder.items() if value is held]
+        return f"dict[{', '.join(map(repr, keys))}]" if keys else "dict"
+    return type(holder).__name__
+
+
+def held_by(ref: Callable[[], Any], limit: int = 6) -> tuple[str, ...]:
+    """What keeps the object of ``ref`` alive: each referrer (frames aside), and for a
+    tuple, list or dict, what holds that in turn (``tuple in dict['_args']``,
+    ``dict['keyword'] in ForkProcess``)."""
+    held = ref()
+    if held is None:
+        return ()
+    found: list[str] = []
+    holders = gc.get_referrers(held)
+    for holder in holders:
+        if isinstance(holder, types.FrameType):
+            continue
+        where = _referrer(holder, held)
+        if isinstance(holder, (tuple, list, dict)):
+            outer: list[str] = []
+            for around in gc.get_referrers(holder):  # a loop: a comprehension's cells
+                if around is not holders and not isinstance(around, types.FrameType):
+                    outer.append(_referrer(around, holder))
+            where += f" in {' / '.join(outer) or 'nothing seen'}"
+        found.append(where)
+        if len(found) >= limit:
+            break
+    del held, holders
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class TargetRelease:
+    start: Call
+    join: Optional[Call]
+    ended: bool
+    """``join()`` returned and the OS showed the child had ended."""
+    ran: Optional[dict]
+    """What the target posted in the child (its pid, the types of its arguments); None if
+    it never ran."""
+    kept: tuple[str, ...]
+    """Which of ``target``, ``argument``, ``keyword argument`` were still alive after the
+    collections, the process object (and its ended child) still held by the scenario."""
+    collections: int
+    held_by: tuple[str, ...]
+    """What referred to each one kept (``name: referrer``)."""
+
+
+def _process_with_target(backend: Backend, path: str
+                         ) -> tuple[Any, dict[str, Callable[[], Any]]]:
+    """A process whose target is a :class:`~harness.child.life_targets.PostingTarget`,
+    given one :class:`~harness.child.life_targets.Cargo` positionally and one by keyword,
+    and weak references to the three: once this returns, the process object holds the only
+    strong references to them."""
+    target, cargo, keyword = (life_targets.PostingTarget(), life_targets.Cargo(),
+                              life_targets.Cargo())
+    proc = backend.Process(target=target, args=(path, cargo), kwargs={"keyword": keyword})
+    return proc, {"target": weakref.ref(target), "argument": weakref.ref(cargo),
+                  "keyword argument": weakref.ref(keyword)}
+
+
+def target_after_the_child_ran(backend: Backend) -> TargetRelease:
+    """A process made with a callable target and argument objects that only it refers to;
+    started and joined (bounded); once the OS shows the child ended, ``gc.collect()``
+    (:func:`_collect`) while the process object is still held: which of them are left."""
+    with mailbox.Mailbox() as box, supervised(backend.name) as session:
+        ran = box.slot("ran")
+        proc, refs = _process_with_target(backend, ran)
+        start = session.start(proc, report=ran)
+        base: dict[str, Any] = dict(start=start, join=None, ended=False, ran=None, kept=(),
+                                    collections=0, held_by=())
+        if not start.returned or isinstance(start.result, Raised):
+            return TargetRelease(**base)
+        join = session.join(proc)
+        ended = session.settle() and join.returned
+        base.update(join=join, ended=ended, ran=mailbox.read(ran))
+        if not ended:
+            return TargetRelease(**base)
+        kept, calls = _collect(refs)
+        holders = tuple(f"{name}: {holder}" for name in kept
+                        for holder in held_by(refs[name]))
+        return TargetRelease(**{**base, "kept": kept, "collections": calls,
+                             "held_by": holders})
+
+
+@dataclass(frozen=True)
+class ClosedRelease:
+    start: Call
+    join: Optional[Call]
+    ended: bool
+    """``join()`` returned and the OS showed the child had ended."""
+    close: Observed
+    """What ``close()`` gave (None, what it raised, DidNotReturn; AttributeError where
+    there is none); None also when it was not reached."""
+    collected: bool
+    """The weak reference to the closed object was dead after the collections."""
+    collections: int
+    held_by: tuple[str, ...]
+
+
+def _closed(backend: Backend) -> tuple[Optional[Callable[[], Any]], ClosedRelease]:
+    """Start a no-op child, join it (bounded), wait for the OS to show it ended, close()
+    (bounded): a weak reference to the closed object, and the record so far. The session
+    (which lists what it started) is over when this returns, and with this frame goes
+    the last strong reference to the object."""
+    with supervised(backend.name) as session:
+        proc = backend.Process(target=targets.noop)
+        start = session.start(proc)
+        base: dict[str, Any] = dict(start=start, join=None, ended=False, close=None,
+                                    collected=False, collections=0, held_by=())
+        if not start.returned or isinstance(start.result, Raised):
+            return None, ClosedRelease(**base)
+        join = session.join(proc)
+        ended = session.settle() and join.returned
+        base.update(join=join, ended=ended)
+        if not ended:
+            return None, ClosedRelease(**base)
+        close = getattr(proc, "close", None)
+        if not callable(close):
+            base.update(close=Raised("AttributeError", f"{type(proc).__name__} has no "
+                                     "close()"))
+            return None, ClosedRelease(**base)
+        base.update(close=_outcome(session.call("close", close)))
+        del close
+        return (weakref.ref(proc) if base["close"] is None else None), ClosedRelease(**base)
+
+
+def closed_process_dropped(backend: Backend) -> ClosedRelease:
+    """A joined, closed process object whose last strong reference is dropped: whether
+    ``gc.collect()`` (:func:`_collect`) frees it."""
+    ref, record = _closed(backend)
+    if ref is None:
+        return record
+    kept, calls = _collect({"process": ref})
+    return ClosedRelease(start=record.start, join=record.join, ended=record.ended,
+                      close=record.close, collected=not kept, collections=calls,
+                      held_by=held_by(ref))

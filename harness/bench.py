@@ -305,30 +305,50 @@ def judged_runs(runs: list[dict], max_ratio: float) -> dict:
 
 
 def summary(files: Sequence[str]) -> str:
-    """One row per Python from earlier ``--json`` files: every run's ratio, the median, the
-    median times, the load before the first run, and verify's time by topic."""
-    rows = [["python", "ratios", "median", "verify s", "cpython s", "load before",
-             "budget"]]
+    """One row per Python (in version order) from earlier ``--json`` files: every run's
+    ratio, the median, the median times and CPU times, the load before the first run; then
+    verify's time by topic and by backend on each Python (the median run)."""
+    rows = [["python", "ratios", "median", "verify s", "cpu s", "cpython s", "cpu s",
+             "load before", "budget"]]
     topics: dict[str, dict[str, float]] = {}
+    subjects: dict[str, dict[str, float]] = {}
+    loaded = []
     for path in files:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            loaded.append(json.load(fh))
+
+    def version(data: dict) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", data["python"])[:3])
+
+    def cpu(runs: list[dict], side: str) -> str:
+        seconds = [r[side].get("cpu_seconds") for r in runs]
+        return "?" if None in seconds else f"{median(seconds):.1f}"
+
+    for data in sorted(loaded, key=version):
         runs = data["runs"]
         rows.append([data["python"], " / ".join(f"{r:.2f}" for r in data["ratios"]),
                      str(data["median_ratio"]),
                      f"{median([r['verify']['seconds'] for r in runs]):.1f}",
+                     cpu(runs, "verify"),
                      f"{median([r['cpython']['seconds'] for r in runs]):.1f}",
+                     cpu(runs, "cpython"),
                      runs[0]["verify"]["load_before"],
                      ("ok" if data["within_budget"] else "OVER") + f" <= {data['max_ratio']}"])
         middle = sorted(runs, key=lambda r: r["ratio"] or 0)[len(runs) // 2]
         topics[data["python"]] = {k: v["seconds"] for k, v in middle["verify"]["by_topic"].items()}
+        subjects[data["python"]] = {k: v["seconds"]
+                                    for k, v in middle["verify"].get("by_subject", {}).items()}
     from harness.outcomes import format_table
-    lines = [format_table(rows), "", "verify's test time by topic (s, the median run; summed "
-             "over xdist workers):"]
-    names = sorted({t for row in topics.values() for t in row})
-    table = [["python", *names]] + [[py, *(f"{row.get(t, 0):.1f}" for t in names)]
-                                    for py, row in topics.items()]
-    return "\n".join(lines + [format_table(table)])
+
+    def breakdown(title: str, by: dict[str, dict[str, float]]) -> list[str]:
+        names = sorted({t for row in by.values() for t in row})
+        table = [["python", *names]] + [[py, *(f"{row.get(t, 0):.1f}" for t in names)]
+                                        for py, row in by.items()]
+        return ["", f"verify's test time by {title} (s, the median run; summed over xdist "
+                "workers):", format_table(table)]
+
+    return "\n".join([format_table(rows)] + breakdown("topic", topics)
+                     + breakdown("backend", subjects))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -35,6 +35,7 @@ def test_bench_runs_both_suites_and_reports_ratio_and_topics(tmp_path):
     summary = subprocess.run([sys.executable, "-m", "harness", "bench", "--summary", str(out)],
                              capture_output=True, text=True, timeout=60)
     assert summary.returncode == 0 and data["python"] in summary.stdout, summary
+    assert "by topic" in summary.stdout and "by backend" in summary.stdout, summary.stdout
 
 
 def test_bench_fails_above_its_ratio_budget(tmp_path):

@@ -152,3 +152,24 @@ def test_the_sweep_draws_fewer_examples_than_the_second_look():
     sweep, full = settings.get_profile(SWEEP_PROFILE), settings.get_profile("controls")
     assert 1 <= sweep.max_examples < full.max_examples
     assert sweep.derandomize and full.derandomize and sweep.phases == full.phases
+
+
+def test_a_claim_the_sweep_left_unjudged_that_the_control_judges_is_looked_at_again():
+    """For a control that declares the claims it leaves unjudged, a claim some test of
+    which judged nothing in the sweep (one drawn example, all rejected) runs again with
+    every example; claims it declares unjudged keep their first result."""
+    from harness.suite import second_look
+
+    control = CONTROLS["dies-before-target"]
+    subject = "control:dies-before-target"
+    declared = sorted(control.unjudged)[0]
+    first = [{"nodeid": "a", "claims": ["API-013"], "outcome": outcomes.UNJUDGED,
+              "subject": subject},
+             {"nodeid": "b", "claims": [declared], "outcome": outcomes.UNJUDGED,
+              "subject": subject},
+             *({"nodeid": cid, "claims": [cid], "outcome": outcomes.VERDICT,
+                "subject": subject} for cid in sorted(control.breaks))]
+    tests, looked_again, left = second_look(control, first, "controls", 0)
+    assert looked_again == ("API-013",) and left == ()
+    assert {t["claims"][0]: t["outcome"] for t in tests}["API-013"] == outcomes.PASSED
+    assert {t["claims"][0]: t["outcome"] for t in tests}[declared] == outcomes.UNJUDGED

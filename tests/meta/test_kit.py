@@ -376,6 +376,13 @@ def test_the_wheel_carries_the_whole_kit(wheel, record_property):
                      wheel["entry_points"]), wheel["entry_points"]
     assert re.search(r"(?m)^procspec\s*=\s*harness\.pytest_plugin\s*$",
                      wheel["entry_points"]), wheel["entry_points"]
+    # procspec's own backend families are resolved without reading entry points
+    # (harness.backends.OWN_FAMILIES): they must be exactly the ones the wheel registers.
+    from harness.backends import FAMILIES, OWN_FAMILIES
+
+    group = wheel["entry_points"].split(f"[{FAMILIES}]", 1)[-1].split("\n[", 1)[0]
+    registered = dict(re.findall(r"(?m)^(\w+)\s*=\s*(\S+)\s*$", group))
+    assert registered == OWN_FAMILIES, wheel["entry_points"]
 
 
 @pytest.mark.timeout(BUDGET + 120)

@@ -9,6 +9,8 @@ It only loads its parts (:mod:`harness.plugin`), each of which registers what it
   selection, expected failures, and every result classified as a verdict or inconclusive;
 - :mod:`harness.plugin.tallies`: what each test judged (examples, judged, rejected); a
   test that judged nothing is *unjudged*, never a pass;
+- :mod:`harness.plugin.examples`: under spawn, a claim that does not concern how a child
+  starts draws a third of its profile's examples (its explicit ones all run);
 - :mod:`harness.plugin.leaks`: the leak guard; SIGTERM handled like SIGINT;
 - :mod:`harness.plugin.threads`: a ``multiprocessing.dummy`` "child's" uncaught exception
   is its end (as a real child's is), not an error of the test;
@@ -36,6 +38,7 @@ pytest_plugins = [
     "harness.plugin.options",
     "harness.plugin.bookkeeping",
     "harness.plugin.tallies",
+    "harness.plugin.examples",
     "harness.plugin.leaks",
     "harness.plugin.threads",
     "harness.plugin.hung",

@@ -52,6 +52,9 @@ class Tally:
     drawn: bool = False
     """The examples are drawn by Hypothesis (``@given``): a rejected one is replaced."""
     repeats_at_start: int = 0
+    drawn_at_most: Optional[int] = None
+    """The example count the test was held to, when lower than its profile's
+    (harness.plugin.examples: agnostic claims under spawn)."""
     """:func:`harness.patience.repeats` when the example began."""
 
     def subject_repeated(self) -> bool:
@@ -63,6 +66,8 @@ class Tally:
         """What the results JSON and the JUnit properties carry for this test."""
         out: dict[str, Any] = {"examples": self.examples, "judged": self.judged,
                                "rejected": self.rejected}
+        if self.drawn_at_most is not None:
+            out["drawn_at_most"] = self.drawn_at_most
         if self.reasons:
             out["rejected_because"] = dict(self.reasons.most_common())
         return out

@@ -251,6 +251,12 @@ def _join_slack(backend):
     return max(limits.LATE_JOIN, 2 * bound)
 
 
+#: Why an example with a join() given up while its child still ran is rejected
+#: (harness.scenarios.join.JoinRun.waits_outlived).
+OUTLIVED = ("a child still ran its target when the wait for its join() was given up (a wait "
+            "the run had shortened for this subject): that join() is not judged")
+
+
 def _run_with_second_opinion(claim_id, backend, plan, within_bound):
     """Run the plan; ``within_bound(run, model)`` judges a calibrated bound, which gets one
     second opinion. A run whose children did not all start and run is not judged (the test
@@ -258,8 +264,8 @@ def _run_with_second_opinion(claim_id, backend, plan, within_bound):
     durations, order = plan
 
     def judge(run, model):
-        if not _judgeable(run):
-            return True, False
+        if not _judgeable(run) or run.waits_outlived:
+            return True, False  # nothing to judge (the test rejects the example)
         if not run.all_joined:  # given up well past the bound: no noise does that (hard)
             return False, False
         return within_bound(run, model), True
@@ -293,6 +299,8 @@ def test_join_returns_soon_after_its_own_child_ends(backend, plan):
     run = opinion.record
     if not _ran(run):
         return
+    if run.waits_outlived:
+        return _reject(OUTLIVED)
     bound = opinion.model.prompt_bound()
     late = _late(run, bound)
     holds(not late) or violated(backend,
@@ -329,6 +337,8 @@ def test_once_the_last_child_is_joined_the_others_join_promptly(backend, plan):
     run = opinion.record
     if not _ran(run):
         return
+    if run.waits_outlived:
+        return _reject(OUTLIVED)
     after = _after_last(run)
     target(float(len(after)), label="joins after the last child's join")
     bound = opinion.model.prompt_bound()

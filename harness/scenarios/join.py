@@ -95,6 +95,18 @@ class JoinRun:
         return all(c.join_returned for c in self.children)
 
     @property
+    def waits_outlived(self) -> tuple[int, ...]:
+        """Children whose ``join()`` the harness stopped waiting for before their own
+        target had ended (their end stamp is later): a join() that has not returned while
+        its child runs is right, and whether it would have returned promptly after the end
+        is unknown, so JOIN-003/004 do not judge it. Seen in the controls proof under load:
+        lock-serialized's children take turns, and a later one ended after a wait that the
+        run had shortened for that subject (harness.patience)."""
+        return tuple(i for i, c in enumerate(self.children)
+                     if not c.join_returned and c.ended is not None
+                     and c.join_return is not None and c.ended > c.join_return)
+
+    @property
     def total(self) -> float:
         """From just before the first ``start()`` to the last ``join()``'s return (or to when
         the harness stopped waiting for it)."""

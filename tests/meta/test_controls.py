@@ -8,7 +8,7 @@ nothing extra (one defect breaks exactly its claims: no test leans on a behaviou
 claim owns), nothing inconclusive (a faulty implementation gets a verdict, not a timeout)
 and nothing left running. The timed controls (the hang controls, harness/controls/hangs.py)
 share one batch with their healthy twin (the forkserver context), and each must take at
-most ``harness.suite.TIME_RATIO`` (6) times the twin's summed test time in that run.
+most ``harness.suite.TIME_RATIO`` (10) times the twin's summed test time in that run.
 
 Several controls share one suite run (harness.suite.control_batches: a batch's tests are
 told apart by their subject, the control's backend or server): one test per batch, which
@@ -173,3 +173,17 @@ def test_a_claim_the_sweep_left_unjudged_that_the_control_judges_is_looked_at_ag
     assert looked_again == ("API-013",) and left == ()
     assert {t["claims"][0]: t["outcome"] for t in tests}["API-013"] == outcomes.PASSED
     assert {t["claims"][0]: t["outcome"] for t in tests}[declared] == outcomes.UNJUDGED
+
+
+def test_a_timed_control_is_in_time_up_to_time_ratio_times_its_twin_and_late_beyond():
+    from dataclasses import replace
+
+    from harness.suite import TIME_RATIO, ControlCheck
+
+    check = ControlCheck("hang", "a hang", frozenset({"LIFE-010"}), frozenset({"LIFE-010"}),
+                         (), (), TIME_RATIO * 20.0, (), "", healthy="forkserver",
+                         healthy_seconds=20.0)
+    assert check.exact and check.in_time
+    late = replace(check, seconds=TIME_RATIO * 20.0 + 1.0)
+    assert not late.in_time and late.ratio is not None and late.ratio > TIME_RATIO
+    assert replace(check, healthy=None, healthy_seconds=None).in_time  # untimed

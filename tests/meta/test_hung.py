@@ -1,7 +1,8 @@
 """A hung subject stays cheap, and a run ends within its budget (harness/patience.py,
 harness/plugin/hung.py, harness/plugin/budget.py). The whole-suite proof is the controls
-proof's timed batch (tests/meta/test_controls.py: each hang control within 2x its healthy
-twin's time); these are the mechanisms, one at a time."""
+proof's timed batch (tests/meta/test_controls.py: each hang control within
+harness.suite.TIME_RATIO times its healthy twin's time); these are the mechanisms, one at
+a time."""
 
 from __future__ import annotations
 

@@ -151,3 +151,23 @@ def test_past_the_cap_the_claim_is_not_judged():
     with pytest.raises(timing.TooNoisy, match="JOIN-002 not judged: too noisy"):
         timing.derived_durations("JOIN-002", 8, noisy)
     assert not issubclass(timing.TooNoisy, AssertionError)  # never a verdict
+
+
+def _child(ended, join_return, returned):
+    from harness.scenarios.join import ChildTimes
+
+    return ChildTimes(duration=0.1, start_call=0.0, start_return=0.01, start_returned=True,
+                      began=0.02, ended=ended, join_call=0.03, join_return=join_return,
+                      join_returned=returned, join_result=None, alive_after_join=None,
+                      exitcode_after_join=None)
+
+
+def test_a_join_given_up_while_its_child_still_ran_is_not_judged_but_one_after_its_end_is():
+    from harness.scenarios.join import JoinRun
+
+    run = JoinRun(backend="fork", durations=(0.1,) * 4, order=(0, 1, 2, 3), t0=0.0,
+                  children=(_child(0.12, 0.13, True),     # returned: judged
+                            _child(0.5, 0.4, False),      # given up before its end
+                            _child(0.2, 0.6, False),      # given up after its end: late
+                            _child(None, 0.6, False)))    # never reported (LIFE-010's)
+    assert run.waits_outlived == (1,)

@@ -35,6 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from harness import outcomes as kinds
 from harness.kit import TESTS_DIR
 from harness.supervise import run_program
 
@@ -174,6 +175,13 @@ class VerifyRun:
         return sorted(((float(t.get("duration") or 0.0), t["nodeid"]) for t in self.tests),
                       reverse=True)[:n]
 
+    def not_green(self) -> list[dict]:
+        """The tests that failed (a verdict or inconclusive): a healthy implementation's run
+        has none, so each is a false alarm to be found; their messages are kept."""
+        return [{"nodeid": t["nodeid"], "outcome": t["outcome"],
+                 "message": (t.get("message") or "")[-2000:]}
+                for t in self.tests if t["outcome"] in (kinds.VERDICT, kinds.INCONCLUSIVE)]
+
     def outcomes(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for test in self.tests:
@@ -236,7 +244,8 @@ def report(verify: VerifyRun, cpython: list[Timed]) -> dict:
                                 for k, (n, s) in verify.breakdown("topic").items()},
                    "by_subject": {k: {"tests": n, "seconds": round(s, 2)}
                                   for k, (n, s) in verify.breakdown("subject").items()},
-                   "slowest": [[round(s, 2), n] for s, n in verify.slowest()]},
+                   "slowest": [[round(s, 2), n] for s, n in verify.slowest()],
+                   "not_green": verify.not_green()},
         "cpython": {"seconds": round(cp_total, 2),
                     "cpu_seconds": None if cp_cpu is None else round(cp_cpu, 2),
                     "runs": [{"label": t.label, "seconds": round(t.seconds, 2),
@@ -379,6 +388,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for _ in range(max(1, args.runs)):
         verify = run_verify(pytest_args)
         print(f"procspec verify: {verify.timed.seconds:.1f} s; {verify.timed.tail}", flush=True)
+        for failed in verify.not_green():  # a false alarm on a healthy implementation: why
+            print(f"procspec verify {failed['outcome'].upper()}: {failed['nodeid']}\n"
+                  f"{failed['message']}", flush=True)
         cpython = run_cpython(methods, args.cpython_tests)
         data = report(verify, cpython)
         print(render(data) + "\n", flush=True)

@@ -27,6 +27,7 @@ def test_bench_runs_both_suites_and_reports_ratio_and_topics(tmp_path):
     judged = json.loads(out.read_text())
     (data,) = judged["runs"]
     assert data["verify"]["outcomes"] == {"passed": 1}
+    assert data["verify"]["not_green"] == []
     assert list(data["verify"]["by_topic"]) == ["LIFE"]
     assert [r["label"] for r in data["cpython"]["runs"]] == ["cpython fork"]
     assert data["ratio"] is not None and data["ratio"] > 0
@@ -77,3 +78,23 @@ def test_bench_names_the_harness_modules_without_a_bytecode_cache(tmp_path, monk
     assert bench.uncompiled_modules() == ["__init__.py", "sub/module.py"]
     assert compileall.compile_dir(str(package), quiet=1)
     assert bench.uncompiled_modules() == []
+
+
+def test_a_verdict_in_bench_is_printed_with_its_message_and_fails_the_run(tmp_path):
+    """A red verify in bench (on a healthy CPython: a false alarm) names the test and its
+    verdict, in the output and the JSON, and bench exits 1 whatever the ratio."""
+    from harness.bench import cpython_command
+
+    if cpython_command("fork", "test_current", str(tmp_path)) is None:
+        pytest.skip("this interpreter ships no CPython multiprocessing tests")
+    out = tmp_path / "bench.json"
+    ran = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--methods", "fork",
+         "--cpython-tests", "test_current", "--json", str(out), "--max-ratio", "1000",
+         "--claim", "LIFE-016", "--backend", "control:terminate-noop", "-n", "0"],
+        capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 1, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "procspec verify VERDICT: tests/test_lifecycle.py::" in ran.stdout, ran.stdout
+    (data,) = json.loads(out.read_text())["runs"]
+    (failed,) = data["verify"]["not_green"]
+    assert failed["outcome"] == "verdict" and "LIFE-016" in failed["message"], failed

@@ -233,6 +233,10 @@ class ControlCheck:
              if self.wrong_unjudged else [])
         if self.looked_again:
             problems.append(f"second look at {', '.join(self.looked_again)}")
+        if not self.tests:  # the suite run itself failed (a usage error, an import error)
+            said = [line.strip() for line in self.output.splitlines() if line.strip()]
+            problems.append("no test ran against it; the suite run's last line: "
+                            f"{said[-1][:300] if said else '(none)'}")
         timing = "" if self.ratio is None else \
             f" ({self.ratio:.2f} x {self.healthy}'s {self.healthy_seconds:.1f} s)"
         return (f"{self.name:28} {'exact' if self.exact else 'WRONG':6} "

@@ -187,3 +187,14 @@ def test_a_timed_control_is_in_time_up_to_time_ratio_times_its_twin_and_late_bey
     late = replace(check, seconds=TIME_RATIO * 20.0 + 1.0)
     assert not late.in_time and late.ratio is not None and late.ratio > TIME_RATIO
     assert replace(check, healthy=None, healthy_seconds=None).in_time  # untimed
+
+
+def test_a_control_no_test_ran_against_says_why_in_its_summary():
+    from harness.suite import ControlCheck
+
+    check = ControlCheck("lost", "a defect", frozenset({"LIFE-010"}), frozenset(), (), (),
+                         0.0, (), "collecting ...\nERROR: file or directory not found: tests\n",
+                         tests=0)
+    assert not check.exact
+    assert "no test ran against it; the suite run's last line: ERROR: file or directory " \
+        "not found: tests" in check.summary(), check.summary()
